@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
+from stratus.store.wakeups import Subscription, Wakeups
+
 Row = tuple[Any, ...]
 Params = Sequence[Any]
 
@@ -43,6 +45,9 @@ class Tx(ABC):
 class Store(ABC):
     dialect: Literal["sqlite", "postgresql"]
 
+    def __init__(self) -> None:
+        self._wakeups = Wakeups()
+
     @abstractmethod
     async def open(self) -> None: ...
 
@@ -51,15 +56,27 @@ class Store(ABC):
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """``async with store.transaction() as tx``: commit on success, roll back on error."""
+        """``async with store.transaction() as tx``: commit on success, roll back on error.
 
-    @abstractmethod
+        A transaction may await other things, but never another transaction of the same
+        store: SQLite runs one transaction at a time, so that would wait forever.
+        """
+
+    def subscribe(self, channel: str) -> Subscription:
+        """``with store.subscribe(ch) as sub``: for loops that check state, then ``await sub.wait(t)``.
+
+        A notification that arrives while the loop is checking is kept for its next wait.
+        """
+        return self._wakeups.subscribe(channel)
+
     async def wait(self, channel: str, timeout: float) -> bool:
         """Sleep until ``channel`` is notified (answer True) or ``timeout`` seconds pass (False).
 
         A notification is a hint, never the truth: the caller re-checks its state.
         ``notify_all`` (the clock moving) wakes every waiter.
         """
+        with self._wakeups.subscribe(channel) as subscription:
+            return await subscription.wait(timeout)
 
     @abstractmethod
     async def notify_all(self) -> None:
@@ -69,6 +86,7 @@ class Store(ABC):
     async def migrate(self, component: str, migrations: Sequence[str]) -> None:
         """Apply the not-yet-applied scripts of ``component`` in order, each once, in a transaction.
 
-        A script may use ``{blob}``, ``{bigint}``, ``{serial}`` and ``{float}`` for the
-        types whose names differ between the dialects.
+        Script N (1-based) is version N, so scripts are only ever appended. A script may use
+        ``{blob}``, ``{bigint}``, ``{serial}`` (an auto-incrementing integer primary key) and
+        ``{float}`` for the types whose names differ between the dialects.
         """

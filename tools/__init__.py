@@ -1,0 +1,1 @@
+"""Developer tools: code generation from botocore models and the coverage table."""
