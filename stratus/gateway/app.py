@@ -109,6 +109,7 @@ class Gateway:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.node.stop()
+                log.info("stratus stopped")
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

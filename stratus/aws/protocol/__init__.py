@@ -84,7 +84,10 @@ class ServiceCodec:
                 return action
             raise InvalidAction(f"The action {action} is not valid for this web service.")
         if self._router is None:
-            self._router = Router([self.service_model.operation_model(n) for n in self._operation_names])
+            # Model order breaks ties between equally specific routes (S3's ListBuckets before
+            # ListDirectoryBuckets on "GET /"), whatever the hash seed.
+            names = self.service_model.operation_names
+            self._router = Router([self.service_model.operation_model(n) for n in names])
         found = self._router.match(req.method, req.path, parse_query(req.query_string), req.headers)
         if found is None:
             raise UnknownRestOperation(f"No operation matches {req.method} {req.path}")
