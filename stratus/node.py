@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 from stratus.aws.client import InternalClient
@@ -28,10 +29,22 @@ def _load_class(path: str) -> type[Provider]:
     return getattr(importlib.import_module(module), name)
 
 
+def _node_id(data_dir: Path) -> str:
+    """This node's id, kept in its data directory so a restarted node recognises its own timer leases."""
+    path = data_dir / "node-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        node_id = uuid.uuid4().hex
+        path.write_text(node_id)
+        return node_id
+
+
 class Node:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.id = uuid.uuid4().hex
+        self.id = _node_id(config.data_dir)
         self.store = open_store(config.store, config.data_dir)
         self.clock = Clock(self.store)
         self.timers = Timers(self.store, self.clock, self.id)
@@ -40,7 +53,6 @@ class Node:
         self.state = "starting"
 
     async def start(self) -> None:
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.clock.load()
         for provider in self.providers.values():

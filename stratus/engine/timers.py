@@ -19,8 +19,9 @@ Two time bases, on purpose:
   stratus clock, advancing it by an hour would expire the lease of a handler that is running
   right now and fire it a second time on another node. Nodes' wall clocks must agree to well
   within the lease (30 s), which NTP gives. Leases are renewed while handlers run, so a
-  slow handler keeps its lease; a node that restarts releases the leases of its previous
-  life at once (node ids are unique among live nodes).
+  slow handler keeps its lease. At start, a node releases the leases of its previous life
+  at once: on SQLite all leases (one process per file), on PostgreSQL those held under its
+  own node id (so a node id that stays the same across restarts recovers fastest).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 from stratus.engine.clock import ENGINE_COMPONENT, Clock
 from stratus.store.base import Row, Store, Tx
 from stratus.store.migrate import load_migrations
+from stratus.store.wakeups import Subscription
 
 log = logging.getLogger("stratus.engine.timers")
 
@@ -93,16 +95,17 @@ class Timers:
         self._clock = clock
         self._node_id = node_id
         self._lease_ms = int(lease_seconds * 1000)
-        self._poll = poll_seconds
+        # The loop renews leases when it wakes, so it must wake well within a lease.
+        self._poll = min(poll_seconds, lease_seconds / 3)
         # The loop looks at the table at least every poll interval, so only a timer due sooner
         # than two of them needs to wake it (and every other node's loop) at commit.
-        self._notify_horizon_ms = int(poll_seconds * 2000)
+        self._notify_horizon_ms = int(self._poll * 2000)
         self._max_concurrency = max_concurrency
         self._handlers: dict[str, TimerHandler] = {}
         self._sql: tuple[str, str] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
-        self._subscription: Any = None
+        self._subscription: Subscription | None = None
         self._renew_at = 0
 
     def on(self, kind: str, handler: TimerHandler) -> None:
@@ -126,7 +129,11 @@ class Timers:
     async def start(self) -> None:
         await self._store.migrate(ENGINE_COMPONENT, load_migrations("stratus.engine"))
         async with self._store.transaction() as tx:
-            await tx.execute(_RELEASE, (self._node_id,))  # left by this node's previous life
+            if tx.dialect == "sqlite":
+                # One process per SQLite file: every lease left there belongs to a dead process.
+                await tx.execute("UPDATE stratus_timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL")
+            else:
+                await tx.execute(_RELEASE, (self._node_id,))  # left by this node's previous life
         self._loop_task = asyncio.create_task(self._loop(), name=f"stratus-timers-{self._node_id}")
 
     async def stop(self, grace_seconds: float = 10.0) -> None:

@@ -430,7 +430,9 @@ class SqsProvider(SqsApi):
             row = message.row
             if queue.fifo:
                 row.seq = await db.next_sequence(tx, queue)
-                key = f"{row.group_id}\x00{row.dedup_id}" if queue.dedup_per_group else str(row.dedup_id)
+                # Ids are printable ASCII without spaces, so a space separates them unambiguously
+                # (PostgreSQL text cannot hold NUL).
+                key = f"{row.group_id} {row.dedup_id}" if queue.dedup_per_group else str(row.dedup_id)
                 earlier = await db.claim_dedup(
                     tx, queue.id, key, row.message_id, row.seq, now, now + model.DEDUPLICATION_WINDOW_MS
                 )
@@ -712,7 +714,7 @@ class SqsProvider(SqsApi):
     ) -> CancelMessageMoveTaskResult:
         task_id = model.parse_task_handle(request["TaskHandle"])
         async with self.store.transaction() as tx:
-            task = await db.get_task(tx, task_id) if task_id else None
+            task = await db.get_task(tx, task_id, lock=True) if task_id else None
             if task is None:
                 raise ResourceNotFoundException("Task does not exist.")
             if task.status != "RUNNING":
@@ -759,7 +761,7 @@ class SqsProvider(SqsApi):
 
     async def _move_tick(self, tx: Tx, key: str, payload: dict[str, Any]) -> None:
         """One tick of a move task: up to one second's worth of messages, then the next tick."""
-        task = await db.get_task(tx, key)
+        task = await db.get_task(tx, key, lock=True)
         if task is None or task.status != "RUNNING":
             return
         now = self.clock.now_ms()

@@ -397,8 +397,10 @@ async def insert_task(tx: Tx, task: MoveTask) -> None:
     )
 
 
-async def get_task(tx: Tx, task_id: str) -> MoveTask | None:
-    row = await tx.fetchone(f"SELECT {_TASK_COLUMNS} FROM sqs_move_tasks WHERE id = ?", (task_id,))
+async def get_task(tx: Tx, task_id: str, *, lock: bool = False) -> MoveTask | None:
+    """The task; ``lock`` holds its row (PostgreSQL) so a tick and a cancel never interleave."""
+    suffix = " FOR UPDATE" if lock and tx.dialect == "postgresql" else ""
+    row = await tx.fetchone(f"SELECT {_TASK_COLUMNS} FROM sqs_move_tasks WHERE id = ?{suffix}", (task_id,))
     return MoveTask(*row) if row else None
 
 

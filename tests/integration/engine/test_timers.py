@@ -20,10 +20,10 @@ HOUR_MS = 3_600_000
 class Node:
     """One node's engine: its store, clock and timers."""
 
-    def __init__(self, store: Store, node_id: str) -> None:
+    def __init__(self, store: Store, node_id: str, lease_seconds: float) -> None:
         self.store = store
         self.clock = Clock(store)
-        self.timers = Timers(store, self.clock, node_id)
+        self.timers = Timers(store, self.clock, node_id, lease_seconds=lease_seconds)
 
     async def start(self) -> Node:
         await self.clock.load()
@@ -40,11 +40,11 @@ class Node:
 
 
 @pytest.fixture
-async def make_node() -> AsyncIterator[Callable[[Store, str], Awaitable[Node]]]:
+async def make_node() -> AsyncIterator[Callable[..., Awaitable[Node]]]:
     started: list[Node] = []
 
-    async def make(store: Store, node_id: str = "node-a") -> Node:
-        node = Node(store, node_id)
+    async def make(store: Store, node_id: str = "node-a", lease_seconds: float = 30.0) -> Node:
+        node = Node(store, node_id, lease_seconds)
         await node.clock.load()
         started.append(node)
         return node
@@ -175,7 +175,7 @@ async def test_a_failing_handler_is_retried_with_attempts_counted(store: Store, 
     await eventually(lambda: _empty(node))
 
 
-async def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(store: Store, make_node) -> None:
+async def test_leases_of_dead_nodes_are_taken_over_and_live_ones_kept(backend: str, store: Store, make_node) -> None:
     node = await make_node(store, "node-b")
     fired: asyncio.Queue[Timer] = asyncio.Queue()
     node.timers.on("test.lease", recorder(fired))
@@ -183,7 +183,7 @@ async def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(store: Store
     async with store.transaction() as tx:
         for key, owner, lease_until in [
             ("crashed", "node-gone", now_real - 1),  # its node died; the lease ran out
-            ("busy", "node-live", now_real + HOUR_MS),  # another live node is running it
+            ("busy", "node-live", now_real + HOUR_MS),  # another node holds it
             ("mine", "node-b", now_real + HOUR_MS),  # this node's previous life held it
         ]:
             await tx.execute(
@@ -191,13 +191,19 @@ async def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(store: Store
                 ("test.lease", key, node.clock.now_ms(), owner, lease_until),
             )
     await node.timers.start()
-    keys = {(await next_fired(fired)).key, (await next_fired(fired)).key}
-    assert keys == {"crashed", "mine"}
-    await eventually(lambda: _only_busy_left(node))
+    if backend == "sqlite":
+        # One process per SQLite file: at start, every lease in it belonged to a dead process.
+        expected = {"crashed", "busy", "mine"}
+        left = []
+    else:
+        expected = {"crashed", "mine"}
+        left = [("test.lease", "busy", 0)]
+    assert {(await next_fired(fired)).key for _ in expected} == expected
 
+    async def only_live_lease_left() -> bool:
+        return await node.pending() == left
 
-async def _only_busy_left(node: Node) -> bool:
-    return await node.pending() == [("test.lease", "busy", 0)]
+    await eventually(only_live_lease_left)
 
 
 async def test_two_nodes_fire_each_timer_exactly_once(
@@ -229,3 +235,31 @@ async def test_two_nodes_fire_each_timer_exactly_once(
     await asyncio.wait_for(all_fired.wait(), 15)
     await eventually(lambda: _empty(a))
     assert sorted(key for _, key in fired) == [f"k{i:02d}" for i in range(count)]
+
+
+async def test_a_handler_outliving_its_lease_keeps_it_by_renewal(
+    backend: str, nodes: tuple[Store, Store], make_node
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("one node per SQLite file")
+    runs: list[str] = []
+    finished = asyncio.Event()
+
+    def slow(node_id: str) -> Callable[[Timer], Awaitable[None]]:
+        async def handler(timer: Timer) -> None:
+            runs.append(node_id)
+            await asyncio.sleep(1.5)  # five leases long: only renewals keep the other node off it
+            finished.set()
+
+        return handler
+
+    a = await make_node(nodes[0], "node-a", lease_seconds=0.3)
+    b = await make_node(nodes[1], "node-b", lease_seconds=0.3)
+    a.timers.on("test.slow", slow("a"))
+    b.timers.on("test.slow", slow("b"))
+    await a.schedule("test.slow", "k", 0)
+    await a.timers.start()
+    await b.timers.start()
+    await asyncio.wait_for(finished.wait(), 15)
+    await eventually(lambda: _empty(a))
+    assert len(runs) == 1

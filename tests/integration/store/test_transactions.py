@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from stratus.store import Store
-from tests.integration.store.conftest import StoreFactory
+from stratus.store import Store, open_store
+from stratus.store.postgres import PostgresStore
+from stratus.store.sqlite import SqliteStore
+from tests.integration.store.conftest import StoreFactory, eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -133,7 +135,7 @@ async def test_commits_survive_a_reopen(store: Store, store_factory: StoreFactor
         assert await tx.fetchone("SELECT v FROM kv WHERE k = ?", ("a",)) == (b"\x00\xffbytes",)
 
 
-def test_a_sqlite_commit_survives_sigkill(tmp_path: object) -> None:
+def test_a_sqlite_commit_survives_sigkill(tmp_path: Path) -> None:
     """synchronous=NORMAL in WAL mode: COMMIT has reached the WAL file when it returns."""
     path = f"{tmp_path}/kill.db"
     program = textwrap.dedent(
@@ -153,14 +155,10 @@ def test_a_sqlite_commit_survives_sigkill(tmp_path: object) -> None:
         asyncio.run(main())
         """
     )
-    result = subprocess.run([sys.executable, "-c", program], env={**os.environ}, timeout=60)
+    result = subprocess.run([sys.executable, "-c", program], timeout=60)
     assert result.returncode == -9
 
     async def read() -> list[tuple[str]]:
-        from pathlib import Path
-
-        from stratus.store.sqlite import SqliteStore
-
         store = SqliteStore(Path(path))
         await store.open()
         try:
@@ -170,3 +168,46 @@ def test_a_sqlite_commit_survives_sigkill(tmp_path: object) -> None:
             await store.close()
 
     assert asyncio.run(read()) == [("kept",)]
+
+
+async def test_the_listener_reconnects_after_losing_its_connection(
+    backend: str, nodes: tuple[Store, Store], store_factory: StoreFactory
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("no listener on SQLite")
+    here, there = nodes
+
+    async def listener_pids() -> set[int]:
+        async with there.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        return {row[0] for row in rows}
+
+    before = await listener_pids()
+    assert len(before) == 2
+    missed = asyncio.create_task(here.wait("queue-f", 30))
+    await asyncio.sleep(0.05)
+    async with there.transaction() as tx:
+        for pid in before:
+            await tx.execute("SELECT pg_terminate_backend(?)", (pid,))
+    # Notifications sent while a listener was away are lost, so a reconnect wakes every waiter.
+    assert await asyncio.wait_for(missed, 15) is True
+
+    async def both_back() -> bool:
+        pids = await listener_pids()
+        return len(pids) == 2 and not pids & before
+
+    await eventually(both_back)
+    waiter = asyncio.create_task(here.wait("queue-f", 30))
+    await asyncio.sleep(0.05)
+    async with there.transaction() as tx:
+        tx.notify("queue-f")
+    assert await asyncio.wait_for(waiter, 15) is True
+
+
+def test_open_store_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_store("sqlite", tmp_path), SqliteStore)
+    assert open_store("sqlite", tmp_path).path == tmp_path / "stratus.db"  # type: ignore[attr-defined]
+    assert open_store(str(tmp_path / "other.db"), tmp_path).path == tmp_path / "other.db"  # type: ignore[attr-defined]
+    assert isinstance(open_store("postgresql://u@h:5432/db", tmp_path), PostgresStore)
