@@ -14,6 +14,7 @@ from typing import Any
 from stratus.aws.client import InternalClient
 from stratus.aws.context import RequestContext
 from stratus.aws.dispatch import Dispatcher
+from stratus.aws.identity import Identities
 from stratus.config import Config
 from stratus.engine.clock import Clock
 from stratus.engine.timers import Timers
@@ -46,6 +47,7 @@ class Node:
         self.config = config
         self.id = _node_id(config.data_dir)
         self.store = open_store(config.store, config.data_dir)
+        self.identities = Identities()
         self.clock = Clock(self.store)
         self.timers = Timers(self.store, self.clock, self.id)
         self.providers: dict[str, Provider] = {name: _load_class(path)(self) for name, path in PROVIDERS.items()}

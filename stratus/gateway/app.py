@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from typing import Any
 
 from stratus.aws.client import InternalClient
-from stratus.aws.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
+from stratus.aws.context import DEFAULT_REGION, RequestContext
 from stratus.aws.errors import AwsError, InternalFailure
 from stratus.aws.protocol import codec_for
 from stratus.aws.protocol.base import HttpRequest, HttpResponse
@@ -23,15 +22,7 @@ from stratus.node import Node
 
 log = logging.getLogger("stratus.gateway")
 
-_ACCOUNT_KEY = re.compile(r"^\d{12}$")
 _JSON = [("content-type", "application/json")]
-
-
-def account_for(access_key: str | None) -> str:
-    """An access key id of 12 digits selects that account, as users of local clouds expect."""
-    if access_key and _ACCOUNT_KEY.match(access_key):
-        return access_key
-    return DEFAULT_ACCOUNT
 
 
 class Gateway:
@@ -66,7 +57,8 @@ class Gateway:
             if found.scope is not None:
                 ctx.access_key = found.scope.access_key
                 ctx.region = found.scope.region or DEFAULT_REGION
-            ctx.account = account_for(ctx.access_key)
+            identity = await self.node.identities.resolve(ctx.access_key)
+            ctx.account, ctx.principal_arn = identity.account, identity.principal_arn
             codec = codec_for(found.service, found.protocol)
             operation = codec.operation_from_request(request)
             ctx.operation = operation

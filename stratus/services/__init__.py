@@ -4,4 +4,9 @@ from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
     "sqs": "stratus.services.sqs.provider:SqsProvider",
+    "kms": "stratus.services.kms.provider:KmsProvider",
+    "ssm": "stratus.services.ssm.provider:SsmProvider",
+    "secretsmanager": "stratus.services.secretsmanager.provider:SecretsmanagerProvider",
+    "sts": "stratus.services.sts.provider:StsProvider",
+    "iam": "stratus.services.iam.provider:IamProvider",
 }

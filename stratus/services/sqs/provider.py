@@ -13,6 +13,7 @@ import binascii
 import json
 import secrets
 import uuid
+from contextlib import ExitStack
 from typing import Any
 
 from stratus.aws.api.sqs import (
@@ -72,14 +73,14 @@ from stratus.services.sqs import model
 from stratus.services.sqs import store as db
 from stratus.services.sqs.model import Queue
 from stratus.services.sqs.sending import MessageBuilder, PreparedMessage
-from stratus.store import load_migrations
+from stratus.store import Subscription, load_migrations
 from stratus.store.base import Tx
 
 SWEEP_TIMER = "sqs.sweep"
 MOVE_TIMER = "sqs.move"
 SWEEP_INTERVAL_MS = 60_000
 # Long polls re-check at least this often: a wake-up is a hint, the table is the truth.
-POLL_FALLBACK_S = 1.0
+POLL_FALLBACK_S = 5.0
 # Message move tasks: AWS's default rate is "system optimized"; its documented maximum is 500/s.
 MOVE_RATE_MAX = 500
 MOVE_TICK_MS = 1000
@@ -160,29 +161,36 @@ class SqsProvider(SqsApi):
         url = model.queue_url(ctx.endpoint, ctx.account, name)
         async with self.store.transaction() as tx:
             existing = await db.get_queue(tx, ctx.account, ctx.region, name)
-            if existing is not None:
-                for key, value in attributes.items():
-                    current = existing.attributes.get(key, "false" if key == "FifoQueue" else "")
-                    if current != value:
-                        raise QueueNameExists(
-                            f"A queue already exists with the same name and a different value for attribute {key}"
-                        )
-                return {"QueueUrl": url}
-            deleted = await db.deleted_at(tx, ctx.account, ctx.region, name)
-            if deleted is not None and now - deleted < model.DELETED_NAME_HOLD_MS:
-                raise QueueDeletedRecently(
-                    "You must wait 60 seconds after deleting a queue before you can create another with the same name."
-                )
-            await self._check_redrive(tx, arn, fifo, attributes)
-            stored = {**(model.FIFO_DEFAULTS if fifo else model.STANDARD_DEFAULTS)}
-            if attributes.get("KmsMasterKeyId") and "SqsManagedSseEnabled" not in attributes:
-                stored["SqsManagedSseEnabled"] = "false"
-            stored.update(attributes)
-            if not fifo:
-                stored.pop("FifoQueue", None)
-            stored = {k: v for k, v in stored.items() if v != ""}
-            queue = await db.insert_queue(tx, ctx.account, ctx.region, name, fifo, stored, tags, now)
-            await self.timers.schedule(tx, SWEEP_TIMER, str(queue.id), now + SWEEP_INTERVAL_MS, {"queue": queue.id})
+            if existing is None:
+                deleted = await db.deleted_at(tx, ctx.account, ctx.region, name)
+                if deleted is not None and now - deleted < model.DELETED_NAME_HOLD_MS:
+                    raise QueueDeletedRecently(
+                        "You must wait 60 seconds after deleting a queue before you can create another with the "
+                        "same name."
+                    )
+                await self._check_redrive(tx, arn, fifo, attributes)
+                stored = {**(model.FIFO_DEFAULTS if fifo else model.STANDARD_DEFAULTS)}
+                if attributes.get("KmsMasterKeyId") and "SqsManagedSseEnabled" not in attributes:
+                    stored["SqsManagedSseEnabled"] = "false"
+                stored.update(attributes)
+                if not fifo:
+                    stored.pop("FifoQueue", None)
+                stored = {k: v for k, v in stored.items() if v != ""}
+                queue = await db.insert_queue(tx, ctx.account, ctx.region, name, fifo, stored, tags, now)
+                if queue is not None:
+                    await self.timers.schedule(
+                        tx, SWEEP_TIMER, str(queue.id), now + SWEEP_INTERVAL_MS, {"queue": queue.id}
+                    )
+                    return {"QueueUrl": url}
+                existing = await db.get_queue(tx, ctx.account, ctx.region, name)
+            assert existing is not None
+            # CreateQueue is idempotent only when every given attribute matches the queue's.
+            for key, value in attributes.items():
+                current = existing.attributes.get(key, "false" if key == "FifoQueue" else "")
+                if current != value:
+                    raise QueueNameExists(
+                        f"A queue already exists with the same name and a different value for attribute {key}"
+                    )
         return {"QueueUrl": url}
 
     async def get_queue_url(self, ctx: RequestContext, request: GetQueueUrlRequest) -> GetQueueUrlResult:
@@ -468,9 +476,8 @@ class SqsProvider(SqsApi):
         url = request["QueueUrl"]
 
         deadline: int | None = None
-        channel: str | None = None
-        subscription = None
-        try:
+        with ExitStack() as stack:
+            subscription: Subscription | None = None
             while True:
                 now = self.clock.now_ms()
                 async with self.store.transaction() as tx:
@@ -495,15 +502,11 @@ class SqsProvider(SqsApi):
                 if now >= deadline:
                     return {}
                 if subscription is None:
-                    # Subscribe before the next check, so a send committed in between is not missed.
-                    channel = queue.channel
-                    subscription = self.store.subscribe(channel).__enter__()
+                    # Subscribe, then check once more: a send committed in between is not missed.
+                    subscription = stack.enter_context(self.store.subscribe(queue.channel))
                     continue
                 until = min(deadline, wake_at) if wake_at else deadline
                 await subscription.wait(min(max((until - now) / 1000, 0.001), POLL_FALLBACK_S))
-        finally:
-            if subscription is not None:
-                subscription.__exit__(None, None, None)
 
     def _locate(self, ctx: RequestContext, url: str) -> tuple[str, str, str]:
         account, name = model.parse_queue_url(url, ctx.account)

@@ -52,13 +52,16 @@ async def get_queue_by_id(tx: Tx, queue_id: int) -> Queue | None:
 
 async def insert_queue(
     tx: Tx, account: str, region: str, name: str, fifo: bool, attributes: dict[str, str], tags: dict[str, str], now: int
-) -> Queue:
+) -> Queue | None:
+    """The new queue, or None when a concurrent CreateQueue (another node) made it first."""
     row = await tx.fetchone(
         "INSERT INTO sqs_queues (account, region, name, fifo, attributes, tags, dlq_arn, created_ms, modified_ms,"
-        " purged_ms, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) RETURNING id",
+        " purged_ms, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"
+        " ON CONFLICT (account, region, name) DO NOTHING RETURNING id",
         (account, region, name, int(fifo), json.dumps(attributes), json.dumps(tags), _dlq_arn(attributes), now, now),
     )
-    assert row is not None
+    if row is None:
+        return None
     return Queue(row[0], account, region, name, fifo, attributes, now, now, 0, tags)
 
 
