@@ -240,10 +240,8 @@ def check_attributes(attributes: dict[str, str], *, fifo: bool, creating: bool) 
     out: dict[str, str] = {}
     for name, value in attributes.items():
         settable = name in STANDARD_DEFAULTS or name in OPTIONAL_ATTRIBUTES or (fifo and name in FIFO_ONLY)
-        if name == "FifoQueue" and creating:
-            settable = True
-        if name == "FifoQueue" and not creating:
-            settable = False
+        if name == "FifoQueue":
+            settable = creating  # a queue's type is fixed when it is made ("false" is allowed on standard)
         if not settable:
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
         value = "" if value is None else str(value)
