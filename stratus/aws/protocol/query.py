@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from botocore.model import Shape
 
 from stratus.aws.protocol.base import HttpRequest
-from stratus.aws.protocol.shapes import shape_key, text_reader, xml_name
+from stratus.aws.protocol.shapes import MemoCompiler, text_reader, xml_name
 
 Node = dict[str, Any]
 Reader = Callable[[Node], Any]
@@ -56,24 +56,15 @@ def _indexed(node: Node) -> list[Node]:
     return [child for _, child in numbered]
 
 
-class QueryReaderCompiler:
+class QueryReaderCompiler(MemoCompiler):
     """Compiles (and memoizes) readers from a query tree node to an input value.
 
     A scalar that is not of its type stays the string it was: validation then reports it
     with the service's own error, as AWS does.
     """
 
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, str], Reader] = {}
-
     def reader(self, shape: Shape) -> Reader:
-        key = shape_key(shape)
-        if key not in self._memo:
-            cell: list[Reader] = []
-            self._memo[key] = lambda node: cell[0](node)
-            cell.append(self._build(shape))
-            self._memo[key] = cell[0]
-        return self._memo[key]
+        return self.compiled(shape)
 
     def _build(self, shape: Shape) -> Reader:
         kind = shape.type_name

@@ -27,6 +27,27 @@ def shape_key(shape: Shape) -> tuple[str, str]:
     return shape.name, json.dumps(shape.serialization, sort_keys=True, default=str)
 
 
+class MemoCompiler:
+    """Compiles one function per shape, once. A recursive shape (DynamoDB's AttributeValue)
+    meets itself while being built: it gets a stub that forwards to the finished function."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, str], Callable[..., Any]] = {}
+
+    def compiled(self, shape: Shape) -> Callable[..., Any]:
+        key = shape_key(shape)
+        function = self._memo.get(key)
+        if function is None:
+            cell: list[Callable[..., Any]] = []
+            self._memo[key] = lambda *args: cell[0](*args)
+            cell.append(self._build(shape))
+            function = self._memo[key] = cell[0]
+        return function
+
+    def _build(self, shape: Shape) -> Callable[..., Any]:
+        raise NotImplementedError
+
+
 def body_name(member: Shape, name: str) -> str:
     """The member's key in a JSON body (its ``locationName`` when it has one)."""
     return member.serialization.get("name", name)

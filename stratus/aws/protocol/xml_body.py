@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 from botocore.model import Shape
 
-from stratus.aws.protocol.shapes import shape_key, text_reader, text_writer, xml_name
+from stratus.aws.protocol.shapes import MemoCompiler, shape_key, text_reader, text_writer, xml_name
 from stratus.aws.protocol.timestamps import ISO8601
 
 # Writers append fragments to a list that is joined once at the end.
@@ -40,22 +40,16 @@ def namespace_attr(shape: Shape) -> str:
     return ""
 
 
-class XmlWriterCompiler:
+class XmlWriterCompiler(MemoCompiler):
     """Compiles (and memoizes) XML writers for one service's shapes."""
 
     def __init__(self, default_timestamp_format: str = ISO8601) -> None:
+        super().__init__()
         self._timestamp_format = default_timestamp_format
-        self._memo: dict[tuple[str, str], Writer] = {}
         self._members_memo: dict[tuple[str, str], Callable[[list[str], dict], None]] = {}
 
     def writer(self, shape: Shape) -> Writer:
-        key = shape_key(shape)
-        if key not in self._memo:
-            cell: list[Writer] = []
-            self._memo[key] = lambda out, name, value: cell[0](out, name, value)
-            cell.append(self._build(shape))
-            self._memo[key] = cell[0]
-        return self._memo[key]
+        return self.compiled(shape)
 
     def members_writer(self, shape: Shape, names: list[str] | None = None) -> Callable[[list[str], dict], None]:
         """Writes a structure's member elements only (the caller writes the enclosing element)."""
@@ -173,7 +167,7 @@ def children_by_name(element: Element) -> dict[str, list[Element]]:
     return grouped
 
 
-class XmlReaderCompiler:
+class XmlReaderCompiler(MemoCompiler):
     """Compiles (and memoizes) readers from parsed XML elements to input values.
 
     A reader takes the list of elements found under the member's name (several for a
@@ -181,17 +175,8 @@ class XmlReaderCompiler:
     ValueError; the codec answers it as a malformed request.
     """
 
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, str], Reader] = {}
-
     def reader(self, shape: Shape) -> Reader:
-        key = shape_key(shape)
-        if key not in self._memo:
-            cell: list[Reader] = []
-            self._memo[key] = lambda elements: cell[0](elements)
-            cell.append(self._build(shape))
-            self._memo[key] = cell[0]
-        return self._memo[key]
+        return self.compiled(shape)
 
     def _build(self, shape: Shape) -> Reader:
         kind = shape.type_name
