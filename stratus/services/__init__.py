@@ -9,4 +9,7 @@ PROVIDERS: dict[str, str] = {
     "secretsmanager": "stratus.services.secretsmanager.provider:SecretsmanagerProvider",
     "sts": "stratus.services.sts.provider:StsProvider",
     "iam": "stratus.services.iam.provider:IamProvider",
+    "sns": "stratus.services.sns.provider:SnsProvider",
+    "events": "stratus.services.events.provider:EventsProvider",
+    "scheduler": "stratus.services.scheduler.provider:SchedulerProvider",
 }

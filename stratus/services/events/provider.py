@@ -1,0 +1,9 @@
+"""Events provider: being built (issue 4)."""
+
+from __future__ import annotations
+
+from stratus.aws.api.events import EventsApi
+
+
+class EventsProvider(EventsApi):
+    pass
