@@ -1,0 +1,71 @@
+"""KMS state survives a crash: keys, material, aliases, states and pending deletions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import advance, client_for
+
+pytestmark = pytest.mark.slow
+
+
+def test_everything_survives_sigkill(server_factory):
+    server = server_factory().start()
+    kms = client_for(server.endpoint, "kms")
+    key_id = kms.create_key(Description="durable")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/durable", TargetKeyId=key_id)
+    kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "t", "TagValue": "v"}])
+    blob = kms.encrypt(KeyId="alias/durable", Plaintext=b"kept", EncryptionContext={"c": "1"})["CiphertextBlob"]
+    kms.rotate_key_on_demand(KeyId=key_id)
+    rotated = kms.encrypt(KeyId=key_id, Plaintext=b"after rotation")["CiphertextBlob"]
+    managed = kms.encrypt(KeyId="alias/aws/ssm", Plaintext=b"managed")["CiphertextBlob"]
+    signer = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    public = kms.get_public_key(KeyId=signer)["PublicKey"]
+    signature = kms.sign(KeyId=signer, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    disabled = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.disable_key(KeyId=disabled)
+    doomed = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+
+    server.kill()  # SIGKILL: nothing gets flushed or closed
+    server.start()
+    kms = client_for(server.endpoint, "kms")
+
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"c": "1"})["Plaintext"] == b"kept"
+    assert kms.decrypt(CiphertextBlob=rotated)["Plaintext"] == b"after rotation"
+    assert kms.decrypt(CiphertextBlob=managed)["Plaintext"] == b"managed"
+    assert kms.describe_key(KeyId="alias/durable")["KeyMetadata"]["Description"] == "durable"
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "t", "TagValue": "v"}]
+    assert kms.get_public_key(KeyId=signer)["PublicKey"] == public
+    assert kms.verify(KeyId=signer, Message=b"m", Signature=signature, SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"]
+    assert kms.describe_key(KeyId=disabled)["KeyMetadata"]["KeyState"] == "Disabled"
+    assert kms.describe_key(KeyId=doomed)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+    advance(server.endpoint, 7 * 86400 + 1)  # the deletion timer outlived the crash
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            kms.describe_key(KeyId=doomed)
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "NotFoundException"
+            break
+        assert time.monotonic() < deadline, "the scheduled deletion did not happen after the restart"
+        time.sleep(0.1)
+
+
+def test_plaintexts_are_not_in_the_sqlite_file(server_factory, backend):
+    if backend != "sqlite":
+        pytest.skip("reads the SQLite file")
+    server = server_factory().start()
+    kms = client_for(server.endpoint, "kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    secret = b"a very recognisable plaintext"
+    data_key = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")["Plaintext"]
+    kms.encrypt(KeyId=key_id, Plaintext=secret)
+    server.kill()
+    raw = b"".join(p.read_bytes() for p in server.data_dir.glob("stratus.db*"))
+    assert key_id.encode() in raw  # the right file
+    assert secret not in raw and data_key not in raw
