@@ -12,4 +12,6 @@ PROVIDERS: dict[str, str] = {
     "sns": "stratus.services.sns.provider:SnsProvider",
     "events": "stratus.services.events.provider:EventsProvider",
     "scheduler": "stratus.services.scheduler.provider:SchedulerProvider",
+    "lambda": "stratus.services.lambda_.provider:LambdaProvider",
+    "logs": "stratus.services.logs.provider:LogsProvider",
 }
