@@ -47,8 +47,8 @@ class Node:
         self.config = config
         self.id = _node_id(config.data_dir)
         self.store = open_store(config.store, config.data_dir)
-        self.identities = Identities()
         self.clock = Clock(self.store)
+        self.identities = Identities(self.clock)
         self.timers = Timers(self.store, self.clock, self.id)
         self.providers: dict[str, Provider] = {name: _load_class(path)(self) for name, path in PROVIDERS.items()}
         self.dispatcher = Dispatcher(self.providers)

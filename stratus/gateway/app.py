@@ -57,9 +57,10 @@ class Gateway:
             if found.scope is not None:
                 ctx.access_key = found.scope.access_key
                 ctx.region = found.scope.region or DEFAULT_REGION
+            # The codec first: an identity error (expired credentials) is answered in the request's protocol.
+            codec = codec_for(found.service, found.protocol)
             identity = await self.node.identities.resolve(ctx.access_key)
             ctx.account, ctx.principal_arn = identity.account, identity.principal_arn
-            codec = codec_for(found.service, found.protocol)
             operation = codec.operation_from_request(request)
             ctx.operation = operation
             params = codec.parse(operation, request)

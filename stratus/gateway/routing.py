@@ -14,6 +14,7 @@ from functools import cache
 from stratus.aws.errors import AwsError
 from stratus.aws.models import service_model
 from stratus.aws.protocol.base import HttpRequest
+from stratus.aws.protocol.query import request_params
 from stratus.aws.sigv4 import CredentialScope, scope_from_authorization, scope_from_query
 from stratus.services import PROVIDERS
 
@@ -37,6 +38,8 @@ class _ServiceIndex:
     by_target_prefix: dict[str, str]
     by_signing_name: dict[str, str]
     protocols: dict[str, tuple[str, ...]]
+    # Query actions clients send unsigned (STS's AssumeRoleWithWebIdentity / WithSAML): Action -> service.
+    unsigned_actions: dict[str, str]
 
 
 @cache
@@ -44,13 +47,19 @@ def _index() -> _ServiceIndex:
     by_target: dict[str, str] = {}
     by_signing: dict[str, str] = {}
     protocols: dict[str, tuple[str, ...]] = {}
+    unsigned: dict[str, str] = {}
     for name in PROVIDERS:
-        meta = service_model(name).metadata
+        model = service_model(name)
+        meta = model.metadata
+        if meta["protocol"] == "query":
+            for operation in model.operation_names:
+                if model.operation_model(operation).auth_type == "none":
+                    unsigned[operation] = name
         if "targetPrefix" in meta:
             by_target[meta["targetPrefix"]] = name
         by_signing[meta.get("signingName") or meta.get("endpointPrefix") or name] = name
         protocols[name] = tuple(meta.get("protocols") or [meta["protocol"]])
-    return _ServiceIndex(by_target, by_signing, protocols)
+    return _ServiceIndex(by_target, by_signing, protocols, unsigned)
 
 
 def _protocol_for(service: str, request: HttpRequest, has_target: bool) -> str:
@@ -89,5 +98,10 @@ def route(request: HttpRequest) -> Route:
         if service is None:
             raise UnknownService(f"stratus does not implement the service {scope.service!r} yet")
         return Route(service, _protocol_for(service, request, False), scope)
+
+    if request.method == "POST" and index.unsigned_actions:
+        action = request_params(request).get("Action", "")
+        if action in index.unsigned_actions:
+            return Route(index.unsigned_actions[action], "query", None)
 
     raise UnknownService("could not tell which AWS service this request is for (no X-Amz-Target, no SigV4 scope)")

@@ -1,0 +1,115 @@
+"""STS's pure rules: temporary credentials, session principals, durations and web identity tokens."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from stratus.aws.api.sts import InvalidIdentityTokenException
+
+TEMPORARY_KEY_PREFIX = "ASIA"
+
+# Durations (seconds): https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+ASSUME_ROLE_DEFAULT_S = 3600
+# A role session assuming another role ("role chaining") is limited to one hour.
+ROLE_CHAINING_MAX_S = 3600
+# GetSessionToken / GetFederationToken: 12 hours by default; the root user gets at most one.
+SESSION_TOKEN_DEFAULT_S = 43200
+ROOT_SESSION_MAX_S = 3600
+
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+# arn:aws:iam::<account>:role/<path/><name>
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    access_key_id: str
+    secret: str
+    session_token: str
+
+
+def new_credentials() -> Credentials:
+    """Temporary credentials as STS issues them: ASIA + 16 characters, a 40-character secret, a token."""
+    key_id = TEMPORARY_KEY_PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    # Real tokens are opaque blobs of several hundred characters; clients only pass them back.
+    token = "FwoGZXIvYXdzE" + base64.b64encode(secrets.token_bytes(192)).decode()
+    return Credentials(key_id, secret, token)
+
+
+def parse_role_arn(arn: str) -> tuple[str, str] | None:
+    """(account, role name) of a role ARN, None if it is not one."""
+    match = _ROLE_ARN.match(arn)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def assumed_role_arn(account: str, role_name: str, session: str) -> str:
+    # The role's path is not part of the session's ARN.
+    return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
+
+
+def federated_user_arn(account: str, name: str) -> str:
+    return f"arn:aws:sts::{account}:federated-user/{name}"
+
+
+def is_session_principal(principal_arn: str | None) -> bool:
+    """Whether a caller acts with temporary credentials of a role or federated user."""
+    return principal_arn is not None and principal_arn.startswith("arn:aws:sts::")
+
+
+def is_root(principal_arn: str | None) -> bool:
+    return principal_arn is not None and principal_arn.endswith(":root")
+
+
+# --- web identity tokens -----------------------------------------------------------------
+
+_INVALID_TOKEN = (
+    "The web identity token that was passed could not be validated by AWS. Get a new identity token from the "
+    "identity provider and then retry the request."
+)
+
+
+def _segment(text: str) -> dict[str, Any]:
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error):
+        raise InvalidIdentityTokenException(_INVALID_TOKEN) from None
+    if not isinstance(value, dict):
+        raise InvalidIdentityTokenException(_INVALID_TOKEN)
+    return value
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a well-formed JWT (header.payload.signature, JSON header and payload).
+
+    The signature is NOT verified: stratus does not fetch the identity provider's keys
+    (no OIDC providers are registered yet), so any well-formed token is accepted.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidIdentityTokenException(_INVALID_TOKEN)
+    _segment(parts[0])
+    claims = _segment(parts[1])
+    if not isinstance(claims.get("sub"), str) or "aud" not in claims:
+        raise InvalidIdentityTokenException(_INVALID_TOKEN)
+    return claims
+
+
+def audience(claims: dict[str, Any]) -> str:
+    aud = claims["aud"]
+    return aud[0] if isinstance(aud, list) and aud else str(aud)
+
+
+def provider(claims: dict[str, Any]) -> str:
+    """The issuer without its scheme, as STS answers ``Provider``."""
+    issuer = str(claims.get("iss", ""))
+    return issuer.split("://", 1)[-1]
