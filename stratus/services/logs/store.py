@@ -1,0 +1,258 @@
+"""CloudWatch Logs' tables and all their SQL. Every function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stratus.services.logs.model import LogGroup, LogStream
+from stratus.store.base import Row, Tx
+
+_GROUP_COLUMNS = (
+    "id, account, region, name, created_ms, retention_days, kms_key_id, log_group_class, deletion_protection, tags"
+)
+_STREAM_COLUMNS = (
+    "id, group_id, name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, upload_seq, stored_bytes"
+)
+# An event row as the reads use it: (id, ts, ingestion_ms, message, stream_id).
+_EVENT_COLUMNS = "id, ts, ingestion_ms, message, stream_id"
+
+
+def _group(row: Row) -> LogGroup:
+    return LogGroup(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), json.loads(row[9]))
+
+
+def _stream(row: Row) -> LogStream:
+    return LogStream(*row)
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+async def get_group(tx: Tx, account: str, region: str, name: str) -> LogGroup | None:
+    row = await tx.fetchone(
+        f"SELECT {_GROUP_COLUMNS} FROM logs_groups WHERE account = ? AND region = ? AND name = ?",
+        (account, region, name),
+    )
+    return _group(row) if row else None
+
+
+async def get_group_by_id(tx: Tx, group_id: int) -> LogGroup | None:
+    row = await tx.fetchone(f"SELECT {_GROUP_COLUMNS} FROM logs_groups WHERE id = ?", (group_id,))
+    return _group(row) if row else None
+
+
+async def insert_group(
+    tx: Tx,
+    account: str,
+    region: str,
+    name: str,
+    now: int,
+    kms_key_id: str | None,
+    log_group_class: str,
+    deletion_protection: bool,
+    tags: dict[str, str],
+) -> int | None:
+    """The new group's id, or None when it exists already (one statement: cheap to repeat)."""
+    row = await tx.fetchone(
+        "INSERT INTO logs_groups (account, region, name, created_ms, kms_key_id, log_group_class,"
+        " deletion_protection, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (account, region, name) DO NOTHING RETURNING id",
+        (account, region, name, now, kms_key_id, log_group_class, int(deletion_protection), json.dumps(tags)),
+    )
+    return row[0] if row else None
+
+
+async def list_groups(tx: Tx, account: str, region: str) -> list[tuple[LogGroup, int, int]]:
+    """Every group of the account and region with its stored bytes and metric filter count, by name.
+
+    Sorted here, not in SQL: collations differ between the dialects; AWS orders by code point.
+    """
+    rows = await tx.fetchall(
+        f"SELECT {', '.join('g.' + c.strip() for c in _GROUP_COLUMNS.split(','))},"
+        " (SELECT COALESCE(SUM(s.stored_bytes), 0) FROM logs_streams s WHERE s.group_id = g.id),"
+        " (SELECT COUNT(*) FROM logs_filters f WHERE f.group_id = g.id AND f.kind = 'metric')"
+        " FROM logs_groups g WHERE g.account = ? AND g.region = ?",
+        (account, region),
+    )
+    groups = [(_group(row[:10]), int(row[10]), int(row[11])) for row in rows]
+    groups.sort(key=lambda item: item[0].name)
+    return groups
+
+
+async def set_retention(tx: Tx, group_id: int, days: int | None) -> None:
+    await tx.execute("UPDATE logs_groups SET retention_days = ? WHERE id = ?", (days, group_id))
+
+
+async def set_tags(tx: Tx, group_id: int, tags: dict[str, str]) -> None:
+    await tx.execute("UPDATE logs_groups SET tags = ? WHERE id = ?", (json.dumps(tags), group_id))
+
+
+async def delete_group(tx: Tx, group_id: int) -> None:
+    for table in ("logs_events", "logs_streams", "logs_filters"):
+        await tx.execute(f"DELETE FROM {table} WHERE group_id = ?", (group_id,))
+    await tx.execute("DELETE FROM logs_groups WHERE id = ?", (group_id,))
+
+
+# --- streams --------------------------------------------------------------------------------
+
+
+async def create_stream_in(tx: Tx, account: str, region: str, group: str, name: str, now: int) -> bool | None:
+    """Create a stream by group name in one statement: True made, False exists, None no such group."""
+    row = await tx.fetchone(
+        "INSERT INTO logs_streams (group_id, name, created_ms, upload_seq, stored_bytes)"
+        " SELECT id, ?, ?, 0, 0 FROM logs_groups WHERE account = ? AND region = ? AND name = ?"
+        " ON CONFLICT (group_id, name) DO NOTHING RETURNING id",
+        (name, now, account, region, group),
+    )
+    if row is not None:
+        return True
+    exists = await tx.fetchone(
+        "SELECT 1 FROM logs_groups WHERE account = ? AND region = ? AND name = ?", (account, region, group)
+    )
+    return False if exists else None
+
+
+async def get_stream(tx: Tx, group_id: int, name: str) -> LogStream | None:
+    row = await tx.fetchone(f"SELECT {_STREAM_COLUMNS} FROM logs_streams WHERE group_id = ? AND name = ?", (group_id, name))
+    return _stream(row) if row else None
+
+
+async def stream_for_put(tx: Tx, account: str, region: str, group: str, stream: str) -> tuple[int, int, int | None] | None:
+    """(group id, stream id, retention days) for PutLogEvents, in one indexed read."""
+    row = await tx.fetchone(
+        "SELECT g.id, s.id, g.retention_days FROM logs_groups g JOIN logs_streams s ON s.group_id = g.id"
+        " WHERE g.account = ? AND g.region = ? AND g.name = ? AND s.name = ?",
+        (account, region, group, stream),
+    )
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def list_streams(tx: Tx, group_id: int) -> list[LogStream]:
+    rows = await tx.fetchall(f"SELECT {_STREAM_COLUMNS} FROM logs_streams WHERE group_id = ?", (group_id,))
+    return [_stream(row) for row in rows]
+
+
+async def delete_stream(tx: Tx, stream_id: int) -> None:
+    await tx.execute("DELETE FROM logs_events WHERE stream_id = ?", (stream_id,))
+    await tx.execute("DELETE FROM logs_streams WHERE id = ?", (stream_id,))
+
+
+# --- events ---------------------------------------------------------------------------------
+
+_INSERT_EVENT = "INSERT INTO logs_events (group_id, stream_id, ts, ingestion_ms, bytes, message) VALUES (?, ?, ?, ?, ?, ?)"
+_AFTER_PUT = (
+    "UPDATE logs_streams SET"
+    " first_event_ms = CASE WHEN first_event_ms IS NULL OR first_event_ms > ? THEN ? ELSE first_event_ms END,"
+    " last_event_ms = CASE WHEN last_event_ms IS NULL OR last_event_ms < ? THEN ? ELSE last_event_ms END,"
+    " last_ingestion_ms = ?, stored_bytes = stored_bytes + ?, upload_seq = upload_seq + 1"
+    " WHERE id = ? RETURNING upload_seq"
+)
+
+
+async def append_events(
+    tx: Tx, group_id: int, stream_id: int, events: list[tuple[int, str, int]], now: int
+) -> int:
+    """Store accepted (timestamp, message, bytes) events; answer the stream's new upload count."""
+    if events:
+        await tx.executemany(_INSERT_EVENT, [(group_id, stream_id, ts, now, size, msg) for ts, msg, size in events])
+        first, last = events[0][0], events[-1][0]
+        params: tuple[Any, ...] = (first, first, last, last, now, sum(e[2] for e in events), stream_id)
+        row = await tx.fetchone(_AFTER_PUT, params)
+    else:
+        row = await tx.fetchone("UPDATE logs_streams SET upload_seq = upload_seq + 1 WHERE id = ? RETURNING upload_seq", (stream_id,))
+    assert row is not None
+    return int(row[0])
+
+
+async def stream_events(
+    tx: Tx, stream_id: int, start: int, end: int | None, after: tuple[int, int] | None, before: tuple[int, int] | None, limit: int, backward: bool
+) -> list[Row]:
+    """Events of one stream with start <= ts < end, strictly after/before a position, in (ts, id) order.
+
+    ``backward`` takes the last ``limit`` of them (still answered in ascending order).
+    """
+    sql = f"SELECT {_EVENT_COLUMNS} FROM logs_events WHERE stream_id = ? AND ts >= ?"
+    params: list[Any] = [stream_id, start]
+    if end is not None:
+        sql += " AND ts < ?"
+        params.append(end)
+    if after is not None:
+        sql += " AND (ts > ? OR (ts = ? AND id > ?))"
+        params += [after[0], after[0], after[1]]
+    if before is not None:
+        sql += " AND (ts < ? OR (ts = ? AND id < ?))"
+        params += [before[0], before[0], before[1]]
+    sql += " ORDER BY ts DESC, id DESC LIMIT ?" if backward else " ORDER BY ts, id LIMIT ?"
+    params.append(limit)
+    rows = await tx.fetchall(sql, params)
+    return rows[::-1] if backward else rows
+
+
+async def group_events(
+    tx: Tx, group_id: int, start: int, end: int | None, after: tuple[int, int] | None, limit: int
+) -> list[Row]:
+    """A chunk of a group's events (every stream), start <= ts < end, after a position, in (ts, id) order."""
+    sql = f"SELECT {_EVENT_COLUMNS} FROM logs_events WHERE group_id = ? AND ts >= ?"
+    params: list[Any] = [group_id, start]
+    if end is not None:
+        sql += " AND ts < ?"
+        params.append(end)
+    if after is not None:
+        sql += " AND (ts > ? OR (ts = ? AND id > ?))"
+        params += [after[0], after[0], after[1]]
+    sql += " ORDER BY ts, id LIMIT ?"
+    params.append(limit)
+    return await tx.fetchall(sql, params)
+
+
+async def expire_events(tx: Tx, group_id: int, before_ms: int) -> int:
+    """Delete the group's events older than ``before_ms`` and recount its streams' stored bytes."""
+    deleted = await tx.execute("DELETE FROM logs_events WHERE group_id = ? AND ts < ?", (group_id, before_ms))
+    if deleted:
+        await tx.execute(
+            "UPDATE logs_streams SET stored_bytes ="
+            " (SELECT COALESCE(SUM(e.bytes), 0) FROM logs_events e WHERE e.stream_id = logs_streams.id)"
+            " WHERE group_id = ?",
+            (group_id,),
+        )
+    return deleted
+
+
+# --- metric and subscription filters ---------------------------------------------------------
+
+
+async def put_filter(tx: Tx, group_id: int, kind: str, name: str, pattern: str, now: int, data: dict[str, Any]) -> None:
+    """Create or replace; a replaced filter keeps its creation time."""
+    await tx.execute(
+        "INSERT INTO logs_filters (group_id, kind, name, pattern, created_ms, data) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (group_id, kind, name) DO UPDATE SET pattern = excluded.pattern, data = excluded.data",
+        (group_id, kind, name, pattern, now, json.dumps(data)),
+    )
+
+
+async def filter_names(tx: Tx, group_id: int, kind: str) -> list[str]:
+    rows = await tx.fetchall("SELECT name FROM logs_filters WHERE group_id = ? AND kind = ?", (group_id, kind))
+    return [row[0] for row in rows]
+
+
+async def list_filters(tx: Tx, account: str, region: str, kind: str, group_id: int | None) -> list[tuple[str, str, str, int, dict[str, Any]]]:
+    """(group name, filter name, pattern, created_ms, data) of filters, by group then filter name."""
+    sql = (
+        "SELECT g.name, f.name, f.pattern, f.created_ms, f.data FROM logs_filters f JOIN logs_groups g ON g.id = f.group_id"
+        " WHERE g.account = ? AND g.region = ? AND f.kind = ?"
+    )
+    params: list[Any] = [account, region, kind]
+    if group_id is not None:
+        sql += " AND f.group_id = ?"
+        params.append(group_id)
+    rows = await tx.fetchall(sql, params)
+    result = [(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+    result.sort(key=lambda r: (r[0], r[1]))
+    return result
+
+
+async def delete_filter(tx: Tx, group_id: int, kind: str, name: str) -> bool:
+    return bool(
+        await tx.execute("DELETE FROM logs_filters WHERE group_id = ? AND kind = ? AND name = ?", (group_id, kind, name))
+    )
