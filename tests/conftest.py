@@ -195,6 +195,18 @@ def advance_clock(endpoint: str) -> Callable[[float], dict]:
     return lambda seconds: advance(endpoint, seconds)
 
 
+def server_now(endpoint: str) -> float:
+    """The stratus clock of a server, in epoch seconds (tests that advance it move it for every test)."""
+    with urllib.request.urlopen(f"{endpoint}/_stratus/clock", timeout=10) as resp:
+        return json.load(resp)["now_ms"] / 1000
+
+
+@pytest.fixture
+def clock_now(endpoint: str) -> Callable[[], float]:
+    """Read the shared server's stratus clock (epoch seconds)."""
+    return lambda: server_now(endpoint)
+
+
 @pytest.fixture
 def unique() -> Callable[[str], str]:
     """Unique resource names, so tests can share one server."""

@@ -33,9 +33,9 @@ def test_window_and_force_together_are_refused(sm, make_secret):
     assert error_code(exc) == "InvalidParameterException"
 
 
-def test_scheduled_secret_refuses_use_until_restored(sm, make_secret):
+def test_scheduled_secret_refuses_use_until_restored(sm, make_secret, clock_now):
     created = make_secret()
-    before = time.time()
+    before = clock_now()
     answer = sm.delete_secret(SecretId=created["ARN"])
     window = answer["DeletionDate"].timestamp() - before
     assert 30 * 86400 - 60 < window < 30 * 86400 + 60  # the default window is 30 days
