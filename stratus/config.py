@@ -16,6 +16,8 @@ class Config:
     # "sqlite" (a file in data_dir) or a "postgresql://..." URL shared by several nodes.
     store: str = "sqlite"
     log_level: str = "info"
+    # Lambda's account concurrency limit (AWS's default quota is 1000 per account and region).
+    lambda_concurrency: int = 1000
 
     @property
     def endpoint(self) -> str:
@@ -30,6 +32,7 @@ _SETTINGS = [
     ("--data", "data_dir", "STRATUS_DATA", Path, "directory for state (SQLite file, blobs)"),
     ("--store", "store", "STRATUS_STORE", str, "'sqlite' (default) or a postgresql:// URL"),
     ("--log-level", "log_level", "STRATUS_LOG_LEVEL", str, "debug, info, warning or error"),
+    ("--lambda-concurrency", "lambda_concurrency", "STRATUS_LAMBDA_CONCURRENCY", int, "Lambda concurrent executions per account"),
 ]
 
 

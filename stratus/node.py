@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from stratus.aws.client import InternalClient
 from stratus.aws.context import RequestContext
+from stratus.aws.protocol.base import HttpRequest, HttpResponse
 from stratus.aws.dispatch import Dispatcher
 from stratus.aws.identity import Identities
 from stratus.config import Config
@@ -21,8 +23,11 @@ from stratus.engine.timers import Timers
 from stratus.services import PROVIDERS
 from stratus.services.base import Provider
 from stratus.store import open_store
+from stratus.store.blobs import open_blobs
 
 log = logging.getLogger("stratus")
+
+InternalRoute = Callable[[HttpRequest], Awaitable[HttpResponse]]
 
 
 def _load_class(path: str) -> type[Provider]:
@@ -47,6 +52,9 @@ class Node:
         self.config = config
         self.id = _node_id(config.data_dir)
         self.store = open_store(config.store, config.data_dir)
+        self.blobs = open_blobs(self.store, config.data_dir)
+        # Providers' own endpoints under /_stratus/ (path prefix -> handler), e.g. Lambda's code downloads.
+        self.internal_routes: dict[str, InternalRoute] = {}
         self.clock = Clock(self.store)
         self.identities = Identities(self.clock)
         self.timers = Timers(self.store, self.clock, self.id)
@@ -56,6 +64,7 @@ class Node:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.blobs.start()
         await self.clock.load()
         for provider in self.providers.values():
             await provider.start()

@@ -21,6 +21,8 @@ class AwsError(Exception):
     query_code: str | None = None
     status: int = 400
     sender_fault: bool = True
+    # Other members of the error shape, rendered beside the message by the json protocols.
+    fields: dict[str, object] = {}
 
     def __init__(
         self,

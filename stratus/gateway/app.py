@@ -87,6 +87,9 @@ class Gateway:
                     return _json(400, {"error": "the clock only moves forward"})
                 await self.node.clock.advance(seconds)
             return _json(200, {"now_ms": self.node.clock.now_ms(), "offset_ms": self.node.clock.offset_ms})
+        for prefix, handler in self.node.internal_routes.items():
+            if path.startswith(prefix):
+                return await handler(request)
         return _json(404, {"error": f"no stratus endpoint {path}"})
 
     async def _lifespan(self, receive: Any, send: Any) -> None:

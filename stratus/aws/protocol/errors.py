@@ -42,7 +42,8 @@ class ErrorWriter:
             else:
                 headers.append(("Content-Type", "application/json"))
                 headers.append(("x-amzn-ErrorType", error.code))
-            body = dumps({"__type": error.code, "message": error.message})
+            # Members an error shape adds beside its message (Lambda's Reason, Type, ...).
+            body = dumps({"__type": error.code, "message": error.message, **error.fields})
             return HttpResponse(error.status, headers, body)
         code = escape(self.query_code(error) if self.protocol == "query" else error.code)
         message = escape(error.message)
