@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,3 +46,14 @@ class InvokeResult:
     init_duration_ms: float | None = None  # set on a cold start
     # Why the platform, not the function, failed (e.g. "Runtime.ExitError"); None when it ran.
     error_type: str | None = None
+
+
+# Receives an environment's log events, in order, for CloudWatch Logs: (spec, log stream
+# name "YYYY/MM/DD/[<version>]<32 hex>", [(timestamp ms, message), ...]).
+LogSink = Callable[[FunctionSpec, str, list[tuple[int, str]]], Awaitable[None]]
+
+
+class ConcurrencyLimitExceeded(Exception):
+    """The account's concurrency is in use: the provider answers TooManyRequestsException."""
+
+    reason = "ConcurrentInvocationLimitExceeded"
