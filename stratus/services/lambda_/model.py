@@ -1,0 +1,284 @@
+"""Lambda's domain: function versions, ARNs and names, limits and the pure rules around them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from stratus.aws.api.lambda_ import InvalidParameterValueException, ResourceNotFoundException
+
+LATEST = "$LATEST"
+
+# Limits from the Lambda developer guide ("Lambda quotas").
+ENV_LIMIT_BYTES = 4096
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response
+ASYNC_PAYLOAD_LIMIT = 256 * 1024
+CLIENT_CONTEXT_LIMIT = 3583
+ZIP_UPLOAD_LIMIT = 50 * 1024 * 1024  # ZipFile in the request
+UNZIPPED_LIMIT = 250 * 1024 * 1024
+LOG_TAIL_BYTES = 4096
+UNRESERVED_MINIMUM = 100
+DEFAULT_RETRIES = 2
+DEFAULT_EVENT_AGE_S = 6 * 3600
+# Function errors of an async event are retried after about one minute, then two (developer guide).
+FUNCTION_ERROR_DELAYS_MS = (60_000, 120_000)
+
+RESERVED_ENV_KEYS = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+_FUNCTION_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):(?P<account>\d{12}):"
+    r"function:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
+_PARTIAL_ARN = re.compile(r"^(?P<account>\d{12}):function:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$")
+_NAME = re.compile(r"^(?P<name>[a-zA-Z0-9-_]{1,64})(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$")
+_LAYER_ARN = re.compile(
+    r"^arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):(?P<account>\d{12}):"
+    r"layer:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<version>[0-9]+))?$"
+)
+_DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events"}
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """Which function (and maybe which version or alias) a request names."""
+
+    account: str
+    region: str
+    name: str
+    qualifier: str | None
+
+
+def parse_function(value: str, account: str, region: str, qualifier: str | None = None) -> FunctionRef:
+    """A function name, partial ARN (``123456789012:function:f``) or ARN, each maybe with ``:qualifier``.
+
+    A ``Qualifier`` parameter must agree with one in the name (AWS answers the same conflict).
+    """
+    if m := _FUNCTION_ARN.match(value):
+        ref = FunctionRef(m["account"], m["region"], m["name"], m["qualifier"])
+    elif m := _PARTIAL_ARN.match(value):
+        ref = FunctionRef(m["account"], region, m["name"], m["qualifier"])
+    elif m := _NAME.match(value):
+        ref = FunctionRef(account, region, m["name"], m["qualifier"])
+    else:
+        raise InvalidParameterValueException(f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint")
+    if qualifier is not None:
+        if ref.qualifier is not None and ref.qualifier != qualifier:
+            raise InvalidParameterValueException("The derived qualifier from the function name does not match the specified qualifier.")
+        ref = FunctionRef(ref.account, ref.region, ref.name, qualifier)
+    return ref
+
+
+def function_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
+    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+def layer_arn(region: str, account: str, name: str, version: int | None = None) -> str:
+    arn = f"arn:aws:lambda:{region}:{account}:layer:{name}"
+    return f"{arn}:{version}" if version is not None else arn
+
+
+def parse_layer_version_arn(arn: str) -> tuple[str, str, str, int] | None:
+    """(region, account, name, version) of a layer version ARN, or None."""
+    m = _LAYER_ARN.match(arn)
+    if not m or m["version"] is None:
+        return None
+    return m["region"], m["account"], m["name"], int(m["version"])
+
+
+def last_modified(ms: int) -> str:
+    """AWS's LastModified format: ``2024-01-01T00:00:00.000+0000``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}+0000"
+
+
+def iso_utc(ms: int) -> str:
+    """``2024-01-01T00:00:00.000Z`` (invocation records)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+def is_version_number(qualifier: str) -> bool:
+    return qualifier.isdigit()
+
+
+# --- configuration rules ------------------------------------------------------------------
+
+
+def check_environment(variables: dict[str, str]) -> None:
+    reserved = sorted(k for k in variables if k in RESERVED_ENV_KEYS)
+    if reserved:
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables you have "
+            f"provided contains reserved keys that are currently not supported for modification. Reserved keys used in "
+            f"this request: {', '.join(reserved)}"
+        )
+    measured = json.dumps(variables, separators=(",", ":"))
+    if sum(len(k.encode()) + len(v.encode()) for k, v in variables.items()) > ENV_LIMIT_BYTES:
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables you have "
+            f"provided exceeded the 4KB limit. String measured: {measured}"
+        )
+
+
+def _check_range(name: str, value: int | None, low: int, high: int) -> None:
+    if value is not None and not low <= value <= high:
+        raise InvalidParameterValueException(f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: Member must have value {'less than or equal to ' + str(high) if value > high else 'greater than or equal to ' + str(low)}")
+
+
+def check_limits(request: dict[str, Any]) -> None:
+    _check_range("memorySize", request.get("MemorySize"), 128, 10240)
+    _check_range("timeout", request.get("Timeout"), 1, 900)
+    storage = (request.get("EphemeralStorage") or {}).get("Size")
+    _check_range("ephemeralStorage.size", storage, 512, 10240)
+    arches = request.get("Architectures")
+    if arches is not None and len(arches) != 1:
+        raise InvalidParameterValueException("1 validation error detected: Value at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1")
+    if request.get("Handler") is None and request.get("Runtime") is not None and "Handler" in request:
+        raise InvalidParameterValueException("Handler is required")
+
+
+def check_dead_letter(config: dict[str, Any] | None) -> None:
+    target = (config or {}).get("TargetArn")
+    if target and target.split(":")[2:3] not in (["sqs"], ["sns"]):
+        raise InvalidParameterValueException(
+            f"The provided target arn {target} is invalid. Dead letter target must be an SNS topic or an SQS queue."
+        )
+
+
+def check_destination(arn: str) -> None:
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] not in _DESTINATION_SERVICES:
+        raise InvalidParameterValueException(
+            f"The destination ARN {arn} is invalid. Destinations must be an SQS queue, SNS topic, Lambda function or EventBridge event bus."
+        )
+
+
+def policy_statement(request: dict[str, Any], resource: str) -> dict[str, Any]:
+    """The resource-policy statement AddPermission adds, built the way Lambda builds it."""
+    principal = request["Principal"]
+    if principal == "*":
+        who: Any = "*"
+    elif principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
+        who = {"Service": principal}
+    elif re.fullmatch(r"\d{12}", principal):
+        who = {"AWS": f"arn:aws:iam::{principal}:root"}
+    else:
+        who = {"AWS": principal}
+    statement: dict[str, Any] = {
+        "Sid": request["StatementId"],
+        "Effect": "Allow",
+        "Principal": who,
+        "Action": request["Action"],
+        "Resource": resource,
+    }
+    conditions: dict[str, dict[str, str]] = {}
+    if request.get("SourceAccount"):
+        conditions.setdefault("StringEquals", {})["AWS:SourceAccount"] = request["SourceAccount"]
+    if request.get("PrincipalOrgID"):
+        conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = request["PrincipalOrgID"]
+    if request.get("EventSourceToken"):
+        conditions.setdefault("StringEquals", {})["lambda:EventSourceToken"] = request["EventSourceToken"]
+    if request.get("FunctionUrlAuthType"):
+        conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = request["FunctionUrlAuthType"]
+    if request.get("SourceArn"):
+        conditions["ArnLike"] = {"AWS:SourceArn": request["SourceArn"]}
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def policy_document(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements}, separators=(",", ":"))
+
+
+# --- stored rows as objects ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Function:
+    id: int
+    account: str
+    region: str
+    name: str
+    tags: dict[str, str]
+    policies: dict[str, list[dict[str, Any]]]  # qualifier ("" for the function) -> statements
+    reserved: int | None
+    last_version: int
+    created_ms: int
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.region, self.account, self.name)
+
+
+@dataclass(slots=True)
+class Version:
+    """One version's configuration ($LATEST or a published number): AWS's members plus the code."""
+
+    function: Function
+    version: str
+    config: dict[str, Any]  # FunctionConfiguration members that are stored (not FunctionName/Arn/Version)
+    code: dict[str, Any] = field(default_factory=dict)  # {"hex", "sha256", "size"}
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.function.region, self.function.account, self.function.name, self.version)
+
+    def configuration(self) -> dict[str, Any]:
+        f = self.function
+        arn = function_arn(f.region, f.account, f.name, None if self.version == LATEST else self.version)
+        out = {"FunctionName": f.name, "FunctionArn": arn, **self.config, "Version": self.version}
+        return out
+
+
+@dataclass(slots=True)
+class Alias:
+    name: str
+    function_version: str
+    description: str
+    weights: dict[str, float]
+    revision: str
+
+    def to_api(self, function: Function) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "AliasArn": function_arn(function.region, function.account, function.name, self.name),
+            "Name": self.name,
+            "FunctionVersion": self.function_version,
+            "Description": self.description,
+            "RevisionId": self.revision,
+        }
+        if self.weights:
+            out["RoutingConfig"] = {"AdditionalVersionWeights": dict(self.weights)}
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps({"version": self.function_version, "description": self.description, "weights": self.weights, "revision": self.revision})
+
+    @staticmethod
+    def from_json(name: str, text: str) -> Alias:
+        data = json.loads(text)
+        return Alias(name, data["version"], data["description"], data["weights"], data["revision"])
+
+
+def not_found(arn: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Function not found: {arn}")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
