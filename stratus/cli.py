@@ -38,6 +38,8 @@ def up(config: Config) -> None:
             lifespan="on",
             access_log=False,
             server_header=False,
+            # stratus is the endpoint clients talk to, not something behind a proxy.
+            proxy_headers=False,
             date_header=False,
             log_level="warning",
             # Long polls hold requests for up to 20 s; do not make Ctrl-C wait for them.

@@ -107,6 +107,10 @@ class SqliteStore(Store):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves. The statement cache is large
         # because every query of every service is a fixed string that runs again and again.
         conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=2048)
+        # One process owns the file (several nodes share PostgreSQL, never SQLite). Holding the
+        # lock for good spares two file-lock calls per transaction and the WAL's shared-memory
+        # index, and makes a second stratus on the same data directory fail at once.
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         conn.execute("PRAGMA journal_mode=WAL")
         # In WAL mode, NORMAL writes each commit to the WAL file before COMMIT returns, so a
         # commit survives the process being killed (SIGKILL); only an OS crash or power loss

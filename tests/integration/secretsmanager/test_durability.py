@@ -22,6 +22,7 @@ def _stored_values(server, store_url: str) -> list[bytes]:
     """Every stored byte of the secrets tables, as the database holds them."""
     query = "SELECT s.data, v.ciphertext, v.data_key FROM secretsmanager_secrets s JOIN secretsmanager_versions v ON v.secret_id = s.id"
     if store_url == "sqlite":
+        server.kill()  # the server holds its SQLite file exclusively while it runs
         with sqlite3.connect(Path(server.data_dir) / "stratus.db") as conn:
             rows = conn.execute(query).fetchall()
     else:
@@ -41,7 +42,6 @@ def test_values_are_encrypted_at_rest(server_factory, store_url):
     assert len(stored) >= 4
     assert not any(PLAINTEXT.encode() in blob for blob in stored)
     if store_url == "sqlite":
-        server.kill()
         for path in Path(server.data_dir).glob("stratus.db*"):  # the database and its WAL
             assert PLAINTEXT.encode() not in path.read_bytes()
 
