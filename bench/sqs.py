@@ -50,7 +50,8 @@ from stub_server import BODY  # noqa: E402  (the stub's canned digests are for t
 
 TARGETS = ("stub", "stratus", "moto")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
-_WARMUP = 30
+# Untimed calls before the timed phases, bounded by count and by time (moto is slow).
+_WARMUP, _WARMUP_SECONDS = 200, 5.0
 _BATCH = 10  # SendMessageBatch's limit
 _PREFILL_THREADS = 4
 
@@ -96,6 +97,13 @@ def tree_cpu_seconds(root: int) -> float:
             total += stats[pid][1]
         todo.extend(children.get(pid, ()))
     return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs of the machine spent busy (or stolen by the hypervisor) since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
 
 
 @dataclass
@@ -217,6 +225,8 @@ class Phase:
     client_cpu: float = 0.0
     empty_receives: int = 0
     cut_short: bool = False
+    # CPU used by everything else on the machine meanwhile, in cores: other load skews figures.
+    background_cores: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -236,11 +246,14 @@ class Phase:
 
 def timed(server: Server, body: Callable[[Phase], None]) -> Phase:
     phase = Phase()
+    busy_before = machine_busy_seconds()
     server_before, client_before, start = server.cpu_seconds(), time.process_time(), time.perf_counter()
     body(phase)
     phase.wall = time.perf_counter() - start
     phase.client_cpu = time.process_time() - client_before
     phase.server_cpu = server.cpu_seconds() - server_before
+    other = machine_busy_seconds() - busy_before - phase.client_cpu - phase.server_cpu
+    phase.background_cores = max(0.0, other / phase.wall) if phase.wall else 0.0
     return phase
 
 
@@ -341,21 +354,34 @@ class Scenario:
 
 def bench_target(server: Server, args: argparse.Namespace, run_id: str) -> Iterator[Scenario]:
     client = sqs_client(server.endpoint)
-    empty_url = client.create_queue(QueueName=f"bench-empty-{run_id}")["QueueUrl"]
+    urls = [client.create_queue(QueueName=f"bench-empty-{run_id}")["QueueUrl"]]
+    try:
+        yield from _scenarios(server, client, args, run_id, urls)
+    finally:
+        # A PostgreSQL store outlives the run: leave no bench queues behind in it.
+        for url in urls:
+            try:
+                client.delete_queue(QueueUrl=url)
+            except Exception as exc:  # cleanup only; the figures are already taken
+                print(f"  {server.name}: could not delete {url}: {exc}", file=sys.stderr)
+
+
+def _scenarios(server: Server, client, args: argparse.Namespace, run_id: str, urls: list[str]) -> Iterator[Scenario]:  # type: ignore[no-untyped-def]
+    empty_url = urls[0]
     # Warm up the connection, boto3's per-operation caches and the server, untimed.
-    for _ in range(_WARMUP):
-        client.send_message(QueueUrl=empty_url, MessageBody=BODY)
-    run_receive_delete(server, client, empty_url, _WARMUP, args.phase_seconds)
+    warm = run_send(server, client, empty_url, _WARMUP, _WARMUP_SECONDS)
+    run_receive_delete(server, client, empty_url, warm.iterations, _WARMUP_SECONDS)
 
     send = run_send(server, client, empty_url, args.messages, args.phase_seconds)
     receive = run_receive_delete(server, client, empty_url, send.iterations, args.phase_seconds)
     yield Scenario(server.name, False, 0, send, receive)
 
-    wanted = {"stub": 0, "moto": args.moto_prefill}.get(server.name, args.prefill)
     if args.prefill == 0:
         return
+    wanted = {"stub": 0, "moto": args.moto_prefill}.get(server.name, args.prefill)
     full_url = client.create_queue(QueueName=f"bench-full-{run_id}")["QueueUrl"]
-    queued, wall, note = 0, 0.0, ""
+    urls.append(full_url)
+    queued, note = 0, ""
     if wanted:
         print(f"  {server.name}: prefilling {wanted:,} messages ...", flush=True)
         queued, wall = prefill(server.endpoint, full_url, wanted, args.prefill_seconds)
@@ -378,14 +404,13 @@ def _f(value: float, digits: int = 2) -> str:
 
 
 def _phase_cells(phase: Phase) -> list[str]:
-    cells = [
+    return [
         _f(phase.rate, 0) + ("*" if phase.cut_short else ""),
         _f(phase.p(50)),
         _f(phase.p(99)),
         _f(phase.server_ms_per_call, 3),
         _f(phase.client_ms_per_call, 3),
     ]
-    return cells
 
 
 def queue_label(s: Scenario) -> str:
@@ -417,7 +442,9 @@ def md_table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def _ratio(a: float, b: float) -> str:
-    return "-" if not b or a != a or b != b else f"{a / b:.2f}x"
+    if not b or a != a or b != b:
+        return "-"
+    return f"{a / b:.2f}x" if a / b >= 0.1 else f"{a / b:.3f}x"
 
 
 def ratio_rows(scenarios: list[Scenario], baseline: str) -> list[list[str]]:
@@ -481,6 +508,10 @@ def goal_rows(scenarios: list[Scenario]) -> list[list[str]]:
     return rows
 
 
+# Background load worth a note: above this many cores, the figures beside it are suspect.
+_BACKGROUND_NOTE = 0.1
+
+
 def notes(scenarios: list[Scenario]) -> list[str]:
     out = []
     for s in scenarios:
@@ -489,6 +520,9 @@ def notes(scenarios: list[Scenario]) -> list[str]:
         if s.send.cut_short or s.receive_delete.cut_short:
             done = f"{s.send.iterations:,} sends, {s.receive_delete.iterations:,} receive+deletes"
             out.append(f"{s.target} ({queue_label(s)}): * phase stopped at --phase-seconds ({done})")
+        background = max(s.send.background_cores, s.receive_delete.background_cores)
+        if background > _BACKGROUND_NOTE:
+            out.append(f"{s.target} ({queue_label(s)}): other processes used {background:.2f} cores meanwhile")
         if s.receive_delete.empty_receives:
             out.append(f"{s.target} ({queue_label(s)}): {s.receive_delete.empty_receives} empty receives retried")
     return out
@@ -552,7 +586,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--prefill", type=int, default=100_000, help="messages queued for the second scenario; 0 skips it")
     parser.add_argument("--moto-prefill", type=int, default=1000, help="moto's prefill: moto slows as its queue fills (default 1000)")
     parser.add_argument("--only", default=",".join(TARGETS), help="comma-separated targets among stub,stratus,moto")
-    parser.add_argument("--store", default="sqlite", help="stratus's store: sqlite or a postgresql:// URL")
+    parser.add_argument("--store", default="sqlite", help="stratus's store: sqlite (in a temporary directory) or a postgresql:// URL")
     parser.add_argument("--phase-seconds", type=float, default=45.0, help="time limit of each timed phase (default 45)")
     parser.add_argument("--prefill-seconds", type=float, default=180.0, help="time limit of each prefill (default 180)")
     parser.add_argument("--markdown", type=Path, help="also write the tables, with ratios, to this file")
