@@ -42,6 +42,11 @@ RECEIVE_ATTEMPT_WINDOW_MS = 5 * 60 * 1000
 PURGE_INTERVAL_MS = 60 * 1000
 DELETED_NAME_HOLD_MS = 60 * 1000
 MAX_RECEIVE_COUNT_LIMIT = 1000
+# In-flight messages (received, not deleted) a queue holds at most ("Amazon SQS message quotas").
+MAX_IN_FLIGHT = 120_000
+NUMBER_PRECISION = 38
+NUMBER_MIN_EXPONENT = -128
+NUMBER_MAX_EXPONENT = 126
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
@@ -225,6 +230,11 @@ def validate_queue_name(name: str, fifo: bool) -> None:
         raise InvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 
 
+SSE_EXCLUSIVE = (
+    "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE."
+)
+
+
 def _invalid_value(name: str, reason: str | None = None) -> InvalidAttributeValue:
     if reason:
         return InvalidAttributeValue(f"Invalid value for the parameter {name}. Reason: {reason}")
@@ -240,8 +250,13 @@ def check_attributes(attributes: dict[str, str], *, fifo: bool, creating: bool) 
     out: dict[str, str] = {}
     for name, value in attributes.items():
         settable = name in STANDARD_DEFAULTS or name in OPTIONAL_ATTRIBUTES or (fifo and name in FIFO_ONLY)
-        if name == "FifoQueue":
-            settable = creating  # a queue's type is fixed when it is made ("false" is allowed on standard)
+        if name == "FifoQueue" and not creating:
+            # A queue's type is fixed when it is made: a FIFO queue accepts "true" again, a
+            # standard queue does not know the attribute at all.
+            if not fifo:
+                raise InvalidAttributeName(f"Unknown Attribute {name}.")
+            if str(value).lower() != "true":
+                raise _invalid_value(name, "Modifying queue type is not supported.")
         if not settable:
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
         value = "" if value is None else str(value)
@@ -268,6 +283,8 @@ def check_attributes(attributes: dict[str, str], *, fifo: bool, creating: bool) 
         out[name] = value
     if out.get("FifoQueue") == "true" and not fifo:
         raise _invalid_value("FifoQueue")
+    if out.get("SqsManagedSseEnabled") == "true" and out.get("KmsMasterKeyId"):
+        raise InvalidAttributeName(SSE_EXCLUSIVE)
     if out.get("FifoThroughputLimit") == "perMessageGroupId" and out.get("DeduplicationScope") == "queue":
         raise _invalid_value(
             "FifoThroughputLimit",
@@ -428,17 +445,30 @@ def _check_attribute_value(what: str, value: dict[str, Any]) -> int:
     text = value.get("StringValue")
     if not text:
         raise InvalidParameterValue(f"{what} must contain a non-empty value of type '{base}'.")
-    if base == "Number":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            raise InvalidParameterValue(f"Can't cast the value of {what[0].lower()}{what[1:]} to a number.")
+    if base == "Number" and not _is_sqs_number(text):
+        raise InvalidParameterValue(f"Can't cast the value of {what[0].lower()}{what[1:]} to a number.")
     bad = _INVALID_BODY_CHAR.search(text)
     if bad:
         raise InvalidParameterValue(f"{what} contains an invalid character '#x{ord(bad.group()):X}'.")
     return len(data_type.encode()) + len(text.encode())
+
+
+def _is_sqs_number(text: str) -> bool:
+    """A Number attribute: up to 38 significant digits, magnitude 10^-128 to 10^+126 (or zero).
+
+    ("Message attribute data types", SQS developer guide.)
+    """
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return False
+    if not number.is_finite():
+        return False
+    if number.is_zero():
+        return True
+    # Significant digits without trailing zeros (normalize() would round to the context's precision).
+    significant = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return len(significant) <= NUMBER_PRECISION and NUMBER_MIN_EXPONENT <= number.adjusted() <= NUMBER_MAX_EXPONENT
 
 
 def check_fifo_id(parameter: str, value: str) -> None:
@@ -533,6 +563,29 @@ def parse_receipt_handle(handle: str, queue_id: int) -> tuple[int, str]:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         pass
     raise ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')
+
+
+def receipt_handle_expired(handle: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+    )
+
+
+def not_available_for_visibility_change(handle: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not "
+        "available for visibility timeout change."
+    )
+
+
+def check_total_visibility(visibility: int, elapsed_ms: int) -> None:
+    """A message stays hidden at most 12 hours from the receive that handed it out
+    (ChangeMessageVisibility, SQS API reference); AWS does not clip a longer request."""
+    if elapsed_ms // 1000 + visibility > MAX_VISIBILITY_TIMEOUT:
+        raise InvalidParameterValue(
+            f"Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for "
+            f"the message is beyond the limit [{MAX_VISIBILITY_TIMEOUT} seconds]"
+        )
 
 
 # --- batches ------------------------------------------------------------------------------

@@ -12,15 +12,12 @@ import base64
 import binascii
 import json
 import secrets
-import uuid
 from contextlib import ExitStack
 from typing import Any
 
 from stratus.aws.api.sqs import (
     AddPermissionRequest,
     BatchRequestTooLong,
-    CancelMessageMoveTaskRequest,
-    CancelMessageMoveTaskResult,
     ChangeMessageVisibilityBatchRequest,
     ChangeMessageVisibilityBatchResult,
     ChangeMessageVisibilityRequest,
@@ -38,13 +35,12 @@ from stratus.aws.api.sqs import (
     InvalidAttributeValue,
     ListDeadLetterSourceQueuesRequest,
     ListDeadLetterSourceQueuesResult,
-    ListMessageMoveTasksRequest,
-    ListMessageMoveTasksResult,
     ListQueuesRequest,
     ListQueuesResult,
     ListQueueTagsRequest,
     ListQueueTagsResult,
     MessageNotInflight,
+    OverLimit,
     PurgeQueueInProgress,
     PurgeQueueRequest,
     QueueDeletedRecently,
@@ -53,17 +49,13 @@ from stratus.aws.api.sqs import (
     ReceiveMessageRequest,
     ReceiveMessageResult,
     RemovePermissionRequest,
-    ResourceNotFoundException,
     SendMessageBatchRequest,
     SendMessageBatchResult,
     SendMessageRequest,
     SendMessageResult,
     SetQueueAttributesRequest,
     SqsApi,
-    StartMessageMoveTaskRequest,
-    StartMessageMoveTaskResult,
     TagQueueRequest,
-    UnsupportedOperation,
     UntagQueueRequest,
 )
 from stratus.aws.context import RequestContext
@@ -72,21 +64,21 @@ from stratus.engine.timers import Timer
 from stratus.services.sqs import model
 from stratus.services.sqs import store as db
 from stratus.services.sqs.model import Queue
+from stratus.services.sqs.move_tasks import MOVE_TIMER, MessageMoveTasks
 from stratus.services.sqs.sending import MessageBuilder, PreparedMessage
 from stratus.store import Subscription, load_migrations
 from stratus.store.base import Tx
 
 SWEEP_TIMER = "sqs.sweep"
-MOVE_TIMER = "sqs.move"
 SWEEP_INTERVAL_MS = 60_000
 # Long polls re-check at least this often: a wake-up is a hint, the table is the truth.
 POLL_FALLBACK_S = 5.0
-# Message move tasks: AWS's default rate is "system optimized"; its documented maximum is 500/s.
-MOVE_RATE_MAX = 500
-MOVE_TICK_MS = 1000
 
 
-def _not_found() -> QueueDoesNotExist:
+def _not_found(ctx: RequestContext) -> QueueDoesNotExist:
+    # AWS words it differently for the query protocol (clients of the old WSDL API).
+    if ctx.protocol == "query":
+        return QueueDoesNotExist("The specified queue does not exist for this wsdl version.")
     return QueueDoesNotExist("The specified queue does not exist.")
 
 
@@ -103,7 +95,7 @@ def _after_token(token: str | None) -> str:
         raise InvalidParameterValue("Invalid NextToken value.") from None
 
 
-class SqsProvider(SqsApi):
+class SqsProvider(MessageMoveTasks, SqsApi):
     async def start(self) -> None:
         await self.store.migrate("sqs", load_migrations("stratus.services.sqs"))
         self.timers.on(SWEEP_TIMER, self._on_sweep)
@@ -115,22 +107,15 @@ class SqsProvider(SqsApi):
         account, name = model.parse_queue_url(url, ctx.account)
         queue = await db.get_queue(tx, account, ctx.region, name, lock=lock)
         if queue is None:
-            raise _not_found()
+            raise _not_found(ctx)
         return queue
-
-    async def _queue_by_arn(self, tx: Tx, arn: str) -> Queue | None:
-        parts = model.parse_queue_arn(arn)
-        if parts is None:
-            return None
-        region, account, name = parts
-        return await db.get_queue(tx, account, region, name)
 
     async def _check_redrive(self, tx: Tx, source_arn: str, fifo: bool, attributes: dict[str, str]) -> None:
         policy = attributes.get("RedrivePolicy")
         if not policy:
             return
         target_arn = json.loads(policy)["deadLetterTargetArn"]
-        target = await self._queue_by_arn(tx, target_arn)
+        target = await db.get_queue_by_arn(tx, target_arn)
 
         def invalid(reason: str) -> InvalidParameterValue:
             return InvalidParameterValue(f"Value {policy} for parameter RedrivePolicy is invalid. Reason: {reason}")
@@ -141,6 +126,12 @@ class SqsProvider(SqsApi):
             raise invalid("Dead-letter queue must be same type of queue as the source.")
         if not model.redrive_allowed(target.attributes.get("RedriveAllowPolicy"), source_arn):
             raise invalid(f"Queue {source_arn} is not allowed to use {target_arn} as a dead-letter queue.")
+
+    async def _sender_id(self, ctx: RequestContext) -> str:
+        """SenderId as AWS shows it: the account for its root, the caller's unique id otherwise
+        (an IAM user's AIDA..., an assumed role's AROA...:session)."""
+        identity = await self.node.identities.resolve(ctx.access_key)
+        return identity.user_id or identity.account
 
     def _oldest_sent(self, queue: Queue, now: int) -> int:
         """Messages sent at or before this instant are past the queue's retention period."""
@@ -199,7 +190,7 @@ class SqsProvider(SqsApi):
         async with self.store.transaction() as tx:
             queue = await db.get_queue(tx, account, ctx.region, name)
         if queue is None:
-            raise _not_found()
+            raise _not_found(ctx)
         return {"QueueUrl": model.queue_url(ctx.endpoint, account, name)}
 
     async def delete_queue(self, ctx: RequestContext, request: DeleteQueueRequest) -> dict[str, Any]:
@@ -264,6 +255,11 @@ class SqsProvider(SqsApi):
                     attributes.pop(name, None)
                 else:
                     attributes[name] = value
+            # One kind of server-side encryption at a time: choosing one turns the other off.
+            if changes.get("KmsMasterKeyId") and "SqsManagedSseEnabled" not in changes:
+                attributes["SqsManagedSseEnabled"] = "false"
+            elif changes.get("SqsManagedSseEnabled") == "true":
+                attributes.pop("KmsMasterKeyId", None)
             if (
                 attributes.get("FifoThroughputLimit") == "perMessageGroupId"
                 and attributes.get("DeduplicationScope") != "messageGroup"
@@ -327,7 +323,7 @@ class SqsProvider(SqsApi):
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"], lock=True)
             policy = json.loads(queue.attributes.get("Policy") or "null") or {
-                "Version": "2012-10-17",
+                "Version": "2008-10-17",
                 "Id": f"{queue.arn}/SQSDefaultPolicy",
                 "Statement": [],
             }
@@ -358,7 +354,7 @@ class SqsProvider(SqsApi):
             kept = [s for s in statements if s.get("Sid") != label]
             if len(kept) == len(statements):
                 raise InvalidParameterValue(
-                    f"Value {label} for parameter Label is invalid. Reason: can't find label on existing policy."
+                    f"Value {label} for parameter Label is invalid. Reason: can't find label."
                 )
             attributes = dict(queue.attributes)
             if kept:
@@ -393,7 +389,7 @@ class SqsProvider(SqsApi):
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"], lock=False)
-            builder = MessageBuilder(queue, now, sender_id=ctx.account)
+            builder = MessageBuilder(queue, now, sender_id=await self._sender_id(ctx))
             prepared = builder.prepare(request)
             result = await self._enqueue(tx, queue, [prepared], now)
             if prepared.visible_at <= now:
@@ -408,7 +404,8 @@ class SqsProvider(SqsApi):
         failed: list[dict[str, Any]] = []
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"])
-            builder = MessageBuilder(queue, now, sender_id=ctx.account)
+            builder = MessageBuilder(queue, now, sender_id=await self._sender_id(ctx))
+            builder.check_batch_fifo_ids(entries)
             prepared: list[PreparedMessage] = []
             total = 0
             for entry in entries:
@@ -473,6 +470,8 @@ class SqsProvider(SqsApi):
         wanted_system = set(model.SYSTEM_ATTRIBUTES) if "All" in system_names else system_names
         attribute_names = list(request.get("MessageAttributeNames") or ())
         attempt_id = request.get("ReceiveRequestAttemptId")
+        if attempt_id is not None:
+            model.check_fifo_id("ReceiveRequestAttemptId", attempt_id)
         url = request["QueueUrl"]
 
         deadline: int | None = None
@@ -487,13 +486,21 @@ class SqsProvider(SqsApi):
                         queue = await db.get_queue(tx, *self._locate(ctx, url), lock=True)
                     if queue is None:
                         if deadline is None:
-                            raise _not_found()
+                            raise _not_found(ctx)
                         return {}  # deleted while we waited
                     if deadline is None:
                         wait_s = wait if wait is not None else queue.int_attr("ReceiveMessageWaitTimeSeconds")
                         deadline = now + wait_s * 1000
                     vt = visibility if visibility is not None else queue.int_attr("VisibilityTimeout")
-                    claimed = await self._claim(tx, queue, now, vt, limit, attempt_id if queue.fifo else None)
+                    claimed = []
+                    if await db.in_flight_count(tx, queue.id, now, model.MAX_IN_FLIGHT) < model.MAX_IN_FLIGHT:
+                        claimed = await self._claim(tx, queue, now, vt, limit, attempt_id if queue.fifo else None)
+                    elif not queue.fifo and now >= deadline:
+                        # "Amazon SQS message quotas": a short poll on a standard queue at the
+                        # in-flight quota fails; a long poll and FIFO queues just get nothing.
+                        raise OverLimit(
+                            f"The maximum number of in flight messages ({model.MAX_IN_FLIGHT}) is reached."
+                        )
                     wake_at = None
                     if not claimed and now < deadline:
                         wake_at = await db.next_visible_at(tx, queue.id, now)
@@ -534,7 +541,7 @@ class SqsProvider(SqsApi):
             over = [m for m in claimed if m.receive_count > max_receives]
             if not over:
                 break
-            dlq = await self._queue_by_arn(tx, dlq_arn)
+            dlq = await db.get_queue_by_arn(tx, dlq_arn)
             if dlq is None:
                 break  # the dead-letter queue is gone: keep delivering, as AWS does
             await db.move_to_queue(tx, [m.row for m in over], dlq.id, queue.arn, now)
@@ -592,12 +599,10 @@ class SqsProvider(SqsApi):
     # --- acknowledging ----------------------------------------------------------------------
 
     async def delete_message(self, ctx: RequestContext, request: DeleteMessageRequest) -> dict[str, Any]:
+        now = self.clock.now_ms()
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"])
-            row, nonce = model.parse_receipt_handle(request["ReceiptHandle"], queue.id)
-            # A stale handle (the message was received again since) succeeds without deleting,
-            # as the SQS API reference documents for DeleteMessage.
-            await db.delete_message(tx, queue.id, row, nonce)
+            await self._delete(tx, queue, request["ReceiptHandle"], now)
         return {}
 
     async def delete_message_batch(
@@ -605,19 +610,35 @@ class SqsProvider(SqsApi):
     ) -> DeleteMessageBatchResult:
         entries = request["Entries"]
         model.check_batch(entries, "DeleteMessageBatchRequestEntry")
+        now = self.clock.now_ms()
         successful: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"])
             for entry in entries:
                 try:
-                    row, nonce = model.parse_receipt_handle(entry["ReceiptHandle"], queue.id)
+                    await self._delete(tx, queue, entry["ReceiptHandle"], now)
                 except AwsError as error:
                     failed.append(_failure(entry["Id"], error))
                     continue
-                await db.delete_message(tx, queue.id, row, nonce)
                 successful.append({"Id": entry["Id"]})
         return {"Successful": successful, "Failed": failed}
+
+    async def _delete(self, tx: Tx, queue: Queue, handle: str, now: int) -> None:
+        row, nonce = model.parse_receipt_handle(handle, queue.id)
+        if not queue.fifo:
+            # A stale handle (the message was received again since) succeeds without deleting,
+            # as the SQS API reference documents for DeleteMessage.
+            await db.delete_message(tx, queue.id, row, nonce)
+            return
+        # FIFO: a handle whose visibility timeout has passed (or that a later receive replaced)
+        # no longer deletes, and says so; ordering within the group depends on it.
+        state = await db.receipt_state(tx, queue.id, row, nonce)
+        if state is None:
+            return
+        if not state.current or state.visible_at <= now:
+            raise model.receipt_handle_expired(handle)
+        await db.delete_message(tx, queue.id, row, nonce)
 
     async def change_message_visibility(
         self, ctx: RequestContext, request: ChangeMessageVisibilityRequest
@@ -652,151 +673,22 @@ class SqsProvider(SqsApi):
         return {"Successful": successful, "Failed": failed}
 
     async def _change_visibility(self, tx: Tx, queue: Queue, handle: str, visibility: int, now: int) -> None:
-        if not 0 <= visibility <= model.MAX_VISIBILITY_TIMEOUT:
-            raise InvalidParameterValue(
-                f"Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and "
-                f"{model.MAX_VISIBILITY_TIMEOUT}, if provided."
-            )
+        model.check_range("VisibilityTimeout", visibility, 0, model.MAX_VISIBILITY_TIMEOUT)
         row, nonce = model.parse_receipt_handle(handle, queue.id)
-        if not await db.change_visibility(tx, queue.id, row, nonce, now, now + visibility * 1000):
+        state = await db.receipt_state(tx, queue.id, row, nonce)
+        if state is None or not state.current:
+            raise model.not_available_for_visibility_change(handle)
+        # A standard queue accepts the latest handle even once its timeout has passed (the
+        # message is hidden again); a FIFO message whose timeout passed is no longer in flight.
+        if queue.fifo and state.visible_at <= now:
             raise MessageNotInflight("Message does not exist or is not available for visibility timeout change.")
+        if state.received_ms is not None:
+            model.check_total_visibility(visibility, now - state.received_ms)
+        await db.set_visible_at(tx, row, now + visibility * 1000)
         if visibility == 0:
             tx.notify(queue.channel)
 
-    # --- message move tasks -----------------------------------------------------------------
-
-    async def start_message_move_task(
-        self, ctx: RequestContext, request: StartMessageMoveTaskRequest
-    ) -> StartMessageMoveTaskResult:
-        source_arn = request["SourceArn"]
-        destination_arn = request.get("DestinationArn")
-        rate = request.get("MaxNumberOfMessagesPerSecond")
-        if rate is not None:
-            model.check_range("MaxNumberOfMessagesPerSecond", rate, 1, MOVE_RATE_MAX)
-        now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
-            source = await self._queue_by_arn(tx, source_arn)
-            if source is None:
-                raise ResourceNotFoundException("The resource that you specified for the SourceArn parameter doesn't exist.")
-            if not await db.dead_letter_sources(tx, source.arn, ""):
-                raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
-            if destination_arn is not None:
-                destination = await self._queue_by_arn(tx, destination_arn)
-                if destination is None:
-                    raise ResourceNotFoundException(
-                        "The resource that you specified for the DestinationArn parameter doesn't exist."
-                    )
-                if destination.fifo != source.fifo:
-                    raise InvalidParameterValue("The source queue and destination queue must be of the same queue type.")
-            for task in await db.tasks_for_source(tx, source.arn, 10):
-                if task.status == "RUNNING":
-                    raise InvalidParameterValue(
-                        "There is already a task running. Only one active task is allowed for a source queue arn "
-                        "at a given time."
-                    )
-            to_move, last_row = await db.task_stats(tx, source.id, 2**62)
-            task = db.MoveTask(
-                id=str(uuid.uuid4()),
-                source_arn=source.arn,
-                source_queue_id=source.id,
-                destination_arn=destination_arn,
-                rate=rate,
-                status="RUNNING",
-                moved=0,
-                to_move=to_move,
-                last_row=last_row,
-                started_ms=now,
-                failure=None,
-            )
-            await db.insert_task(tx, task)
-            await self.timers.schedule(tx, MOVE_TIMER, task.id, now, {"task": task.id})
-        return {"TaskHandle": model.task_handle(task.id, source.arn)}
-
-    async def cancel_message_move_task(
-        self, ctx: RequestContext, request: CancelMessageMoveTaskRequest
-    ) -> CancelMessageMoveTaskResult:
-        task_id = model.parse_task_handle(request["TaskHandle"])
-        async with self.store.transaction() as tx:
-            task = await db.get_task(tx, task_id, lock=True) if task_id else None
-            if task is None:
-                raise ResourceNotFoundException("Task does not exist.")
-            if task.status != "RUNNING":
-                raise UnsupportedOperation(f"Task is in status {task.status} and cannot be cancelled.")
-            await db.update_task(tx, task.id, "CANCELLED", task.moved)
-            await self.timers.cancel(tx, MOVE_TIMER, task.id)
-        return {"ApproximateNumberOfMessagesMoved": task.moved}
-
-    async def list_message_move_tasks(
-        self, ctx: RequestContext, request: ListMessageMoveTasksRequest
-    ) -> ListMessageMoveTasksResult:
-        max_results = request.get("MaxResults", 1)
-        model.check_range("MaxResults", max_results, 1, 10)
-        async with self.store.transaction() as tx:
-            source = await self._queue_by_arn(tx, request["SourceArn"])
-            if source is None:
-                raise ResourceNotFoundException("The resource that you specified for the SourceArn parameter doesn't exist.")
-            tasks = await db.tasks_for_source(tx, source.arn, max_results)
-        results = []
-        for task in tasks:
-            entry: dict[str, Any] = {
-                "Status": task.status,
-                "SourceArn": task.source_arn,
-                "ApproximateNumberOfMessagesMoved": task.moved,
-                "ApproximateNumberOfMessagesToMove": task.to_move,
-                "StartedTimestamp": task.started_ms,
-            }
-            if task.status == "RUNNING":
-                entry["TaskHandle"] = model.task_handle(task.id, task.source_arn)
-            if task.destination_arn:
-                entry["DestinationArn"] = task.destination_arn
-            if task.rate is not None:
-                entry["MaxNumberOfMessagesPerSecond"] = task.rate
-            if task.failure:
-                entry["FailureReason"] = task.failure
-            results.append(entry)
-        return {"Results": results}
-
     # --- timers -----------------------------------------------------------------------------
-
-    async def _on_move(self, timer: Timer) -> None:
-        async with self.store.transaction() as tx:
-            await self._move_tick(tx, timer.key, timer.payload)
-
-    async def _move_tick(self, tx: Tx, key: str, payload: dict[str, Any]) -> None:
-        """One tick of a move task: up to one second's worth of messages, then the next tick."""
-        task = await db.get_task(tx, key, lock=True)
-        if task is None or task.status != "RUNNING":
-            return
-        now = self.clock.now_ms()
-        source = await db.get_queue_by_id(tx, task.source_queue_id)
-        if source is None:
-            await db.update_task(tx, task.id, "FAILED", task.moved, "The source queue was deleted.")
-            return
-        batch = await db.movable_messages(tx, source.id, task.last_row, now, task.rate or MOVE_RATE_MAX)
-        targets: dict[str, list[int]] = {}
-        for row, origin in batch:
-            target = task.destination_arn or origin
-            if target is None:
-                await db.update_task(
-                    tx, task.id, "FAILED", task.moved, "A message has no dead-letter source queue to move back to."
-                )
-                return
-            targets.setdefault(target, []).append(row)
-        moved = task.moved
-        for arn, rows in targets.items():
-            target_queue = await self._queue_by_arn(tx, arn)
-            if target_queue is None:
-                await db.update_task(tx, task.id, "FAILED", moved, f"The destination queue {arn} does not exist.")
-                return
-            delay = target_queue.int_attr("DelaySeconds") * 1000
-            await db.move_to_queue(tx, rows, target_queue.id, None, now + delay)
-            tx.notify(target_queue.channel)
-            moved += len(rows)
-        if await db.remaining_to_move(tx, source.id, task.last_row) == 0:
-            await db.update_task(tx, task.id, "COMPLETED", moved)
-            return
-        await db.update_task(tx, task.id, "RUNNING", moved)
-        await self.timers.schedule(tx, MOVE_TIMER, task.id, now + MOVE_TICK_MS, payload)
 
     async def _on_sweep(self, timer: Timer) -> None:
         """Drop what retention and the deduplication window let go, then come back in a minute."""

@@ -13,6 +13,11 @@ from stratus.services.sqs.model import Queue
 from stratus.services.sqs.store import NewMessage
 
 
+_NO_DEDUP = (
+    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+)
+
+
 @dataclass(slots=True)
 class PreparedMessage:
     entry_id: str
@@ -45,6 +50,16 @@ class MessageBuilder:
         self.max_size = queue.int_attr("MaximumMessageSize")
         self.queue_delay = queue.int_attr("DelaySeconds")
 
+    def check_batch_fifo_ids(self, entries: list[Any]) -> None:
+        """A FIFO batch with an entry lacking its group or deduplication id fails as a whole,
+        with InvalidParameterValue (a single SendMessage answers MissingParameter for the group)."""
+        if not self.queue.fifo:
+            return
+        if any(not entry.get("MessageGroupId") for entry in entries):
+            raise InvalidParameterValue("The request must contain the parameter MessageGroupId.")
+        if not self.queue.content_based_dedup and any(not entry.get("MessageDeduplicationId") for entry in entries):
+            raise InvalidParameterValue(_NO_DEDUP)
+
     def prepare(self, request: Any) -> PreparedMessage:
         body: str = request["MessageBody"]
         model.check_body(body)
@@ -75,16 +90,13 @@ class MessageBuilder:
             elif self.queue.content_based_dedup:
                 dedup_id = model.content_dedup_id(body)
             else:
-                raise InvalidParameterValue(
-                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
-                    "provided explicitly"
-                )
+                raise InvalidParameterValue(_NO_DEDUP)
             delay = self.queue_delay
         else:
             if dedup_id:
                 raise InvalidParameterValue(
                     f"Value {dedup_id} for parameter MessageDeduplicationId is invalid. Reason: The request "
-                    "includes a parameter that is not valid for this queue type."
+                    "include parameter that is not valid for this queue type."
                 )
             if group_id:  # standard queues accept a group id since fair queues (2025)
                 model.check_fifo_id("MessageGroupId", group_id)

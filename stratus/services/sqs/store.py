@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.services.sqs.model import Queue
+from stratus.services.sqs.model import Queue, parse_queue_arn
 from stratus.store.base import Row, Tx
 
 _QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, created_ms, modified_ms, purged_ms, tags"
@@ -43,6 +43,14 @@ async def get_queue(tx: Tx, account: str, region: str, name: str, *, lock: bool 
         (account, region, name),
     )
     return _queue(row) if row else None
+
+
+async def get_queue_by_arn(tx: Tx, arn: str) -> Queue | None:
+    parts = parse_queue_arn(arn)
+    if parts is None:
+        return None
+    region, account, name = parts
+    return await get_queue(tx, account, region, name)
 
 
 async def get_queue_by_id(tx: Tx, queue_id: int) -> Queue | None:
@@ -248,9 +256,9 @@ async def claim_messages(
         pick_params = (queue.id, now, oldest_sent, limit)
     rows = await tx.fetchall(
         "UPDATE sqs_messages SET visible_at = ?, receive_count = receive_count + 1,"
-        " first_receive_ms = COALESCE(first_receive_ms, ?), receipt = ?"
+        " first_receive_ms = COALESCE(first_receive_ms, ?), received_ms = ?, receipt = ?"
         f" WHERE id IN ({pick}) RETURNING {_CLAIMED_COLUMNS}",
-        (visible_until, now, nonce, *pick_params),
+        (visible_until, now, now, nonce, *pick_params),
     )
     claimed = [ClaimedMessage(*row) for row in rows]
     claimed.sort(key=(lambda m: m.seq) if queue.fifo else (lambda m: m.row))
@@ -279,7 +287,7 @@ async def move_to_queue(tx: Tx, rows: list[int], target_id: int, source_arn: str
     marks = ", ".join("?" for _ in rows)
     await tx.execute(
         "UPDATE sqs_messages SET queue_id = ?, visible_at = ?, receive_count = 0, first_receive_ms = NULL,"
-        f" receipt = NULL, source_arn = COALESCE(?, source_arn) WHERE id IN ({marks})",
+        f" received_ms = NULL, receipt = NULL, source_arn = COALESCE(?, source_arn) WHERE id IN ({marks})",
         (target_id, visible_at, source_arn, *rows),
     )
 
@@ -291,13 +299,38 @@ async def delete_message(tx: Tx, queue_id: int, row: int, nonce: str) -> bool:
     return changed > 0
 
 
-async def change_visibility(tx: Tx, queue_id: int, row: int, nonce: str, now: int, visible_at: int) -> bool:
-    """Change the visibility of a message in flight under ``nonce``; False if it is not."""
-    changed = await tx.execute(
-        "UPDATE sqs_messages SET visible_at = ? WHERE id = ? AND queue_id = ? AND receipt = ? AND visible_at > ?",
-        (visible_at, row, queue_id, nonce, now),
+@dataclass(slots=True)
+class ReceiptState:
+    """Where the receive a receipt handle names stands."""
+
+    current: bool  # no later receive has handed the message out again
+    visible_at: int
+    received_ms: int | None  # None for messages received before stratus recorded it
+
+
+async def receipt_state(tx: Tx, queue_id: int, row: int, nonce: str) -> ReceiptState | None:
+    """The state of message ``row`` for a handle with ``nonce``; None when the message is gone."""
+    found = await tx.fetchone(
+        "SELECT receipt, visible_at, received_ms FROM sqs_messages WHERE id = ? AND queue_id = ?", (row, queue_id)
     )
-    return changed > 0
+    if found is None:
+        return None
+    return ReceiptState(found[0] == nonce, found[1], found[2])
+
+
+async def set_visible_at(tx: Tx, row: int, visible_at: int) -> None:
+    await tx.execute("UPDATE sqs_messages SET visible_at = ? WHERE id = ?", (visible_at, row))
+
+
+async def in_flight_count(tx: Tx, queue_id: int, now: int, limit: int) -> int:
+    """Messages received and not yet visible again, counted up to ``limit``."""
+    row = await tx.fetchone(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM sqs_messages WHERE queue_id = ? AND visible_at > ? AND receive_count > 0"
+        " LIMIT ?) AS in_flight",
+        (queue_id, now, limit),
+    )
+    assert row is not None
+    return int(row[0])
 
 
 async def purge(tx: Tx, queue_id: int) -> None:

@@ -181,8 +181,14 @@ def test_change_message_visibility(sqs, make_queue, advance_clock):
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=43201)
     assert error_code(excinfo) == "InvalidParameterValue"
     sqs.delete_message(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"])
-    with pytest.raises(sqs.exceptions.MessageNotInflight):
+    # A deleted message: AWS answers InvalidParameterValue naming the handle.
+    with pytest.raises(ClientError) as excinfo:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=10)
+    assert error_code(excinfo) == "InvalidParameterValue"
+    assert excinfo.value.response["Error"]["Message"] == (
+        f"Value {again['ReceiptHandle']} for parameter ReceiptHandle is invalid. Reason: Message does not exist or "
+        "is not available for visibility timeout change."
+    )
 
 
 def test_malformed_receipt_handles_are_rejected(sqs, make_queue):
@@ -338,8 +344,19 @@ def test_fifo_requires_group_id_and_deduplication_id(sqs, make_queue):
     with pytest.raises(ClientError) as excinfo:
         sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d", DelaySeconds=5)
     assert error_code(excinfo) == "InvalidParameterValue"
-    result = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "x"}])
-    assert result["Failed"][0]["Code"] == "MissingParameter"
+    # A batch fails as a whole, and with InvalidParameterValue even for the missing group id.
+    for entry, message in (
+        ({"MessageDeduplicationId": "d"}, "The request must contain the parameter MessageGroupId."),
+        ({"MessageGroupId": "g"}, "The queue should either have ContentBasedDeduplication enabled or "
+                                  "MessageDeduplicationId provided explicitly"),
+    ):
+        entries = [{"Id": "ok", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "ok"},
+                   {"Id": "a", "MessageBody": "x", **entry}]
+        with pytest.raises(ClientError) as excinfo:
+            sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        assert excinfo.value.response["Error"] == {**excinfo.value.response["Error"], "Code": "InvalidParameterValue",
+                                                   "Message": message}
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
 
 
 def test_fifo_deduplicates_within_five_minutes(sqs, make_queue, advance_clock):

@@ -147,3 +147,23 @@ def test_aws_cli_send_and_receive(endpoint, make_queue):
         [*cli, "delete-message", "--queue-url", url, "--receipt-handle", message["ReceiptHandle"]],
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )
+
+
+def test_query_protocol_words_an_unknown_queue_as_aws_does(endpoint, unique, make_queue):
+    # AWS's query API (the old WSDL one) says "for this wsdl version"; json says it without.
+    status, root = query(endpoint, {"Action": "GetQueueUrl", "QueueName": unique("absent")})
+    assert (status, text(root, "Code")) == (400, "AWS.SimpleQueueService.NonExistentQueue")
+    assert text(root, "Message") == "The specified queue does not exist for this wsdl version."
+    url = make_queue("wsdl", fifo=True)
+    status, root = query(
+        endpoint,
+        {
+            "Action": "SendMessageBatch",
+            "QueueUrl": url,
+            "SendMessageBatchRequestEntry.1.Id": "a",
+            "SendMessageBatchRequestEntry.1.MessageBody": "x",
+            "SendMessageBatchRequestEntry.1.MessageDeduplicationId": "d",
+        },
+    )
+    assert (status, text(root, "Code")) == (400, "InvalidParameterValue")
+    assert text(root, "Message") == "The request must contain the parameter MessageGroupId."

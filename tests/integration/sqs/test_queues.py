@@ -247,7 +247,7 @@ def test_add_and_remove_permission_maintain_the_policy(sqs, make_queue):
         QueueUrl=url, Label="both", AWSAccountIds=["111111111111", "222222222222"], Actions=["ReceiveMessage", "*"]
     )
     policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
-    assert policy["Version"] == "2012-10-17"
+    assert policy["Version"] == "2008-10-17"  # what AWS's AddPermission writes
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["send"] == {
         "Sid": "send",

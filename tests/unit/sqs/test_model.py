@@ -79,8 +79,15 @@ def test_check_attributes_normalizes_and_rejects():
         model.check_attributes({"DelaySeconds": "901"}, fifo=False, creating=True)
     with pytest.raises(InvalidAttributeName):
         model.check_attributes({"ContentBasedDeduplication": "true"}, fifo=False, creating=True)
-    with pytest.raises(InvalidAttributeName):
-        model.check_attributes({"FifoQueue": "true"}, fifo=True, creating=False)
+    # SetQueueAttributes: a FIFO queue accepts FifoQueue=true again but cannot become standard;
+    # a standard queue does not know the attribute.
+    assert model.check_attributes({"FifoQueue": "true"}, fifo=True, creating=False) == {"FifoQueue": "true"}
+    with pytest.raises(InvalidAttributeValue, match="Modifying queue type is not supported"):
+        model.check_attributes({"FifoQueue": "false"}, fifo=True, creating=False)
+    with pytest.raises(InvalidAttributeName, match="Unknown Attribute FifoQueue"):
+        model.check_attributes({"FifoQueue": "true"}, fifo=False, creating=False)
+    with pytest.raises(InvalidAttributeName, match="one type of server-side encryption"):
+        model.check_attributes({"SqsManagedSseEnabled": "true", "KmsMasterKeyId": "k"}, fifo=False, creating=True)
     with pytest.raises(InvalidAttributeName):
         model.check_attributes({"ApproximateNumberOfMessages": "1"}, fifo=False, creating=True)
     with pytest.raises(InvalidAttributeValue):
@@ -162,3 +169,17 @@ def test_task_handles():
     assert model.parse_task_handle(handle) == "id-1"
     assert model.parse_task_handle("not a handle") is None
     assert model.parse_task_handle("bm90IGpzb24=") is None
+
+
+def test_total_visibility_counts_whole_seconds_from_the_receive():
+    model.check_total_visibility(43_200, 999)  # under a second elapsed: the full 12 hours remain
+    model.check_total_visibility(39_600, 3_600_000)
+    with pytest.raises(InvalidParameterValue, match=r"beyond the limit \[43200 seconds\]"):
+        model.check_total_visibility(39_601, 3_600_000)
+
+
+def test_receipt_handle_errors_name_the_handle():
+    assert "Value h for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired." == (
+        model.receipt_handle_expired("h").message
+    )
+    assert model.not_available_for_visibility_change("h").code == "InvalidParameterValue"
