@@ -19,6 +19,8 @@ class ErrorWriter:
         self.is_s3 = model.service_name == "s3"
         self.query_compatible = model.is_query_compatible
         self.json_content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+        namespace = model.metadata.get("xmlNamespace")
+        self.error_response_open = f'<ErrorResponse xmlns="{namespace}">' if namespace else "<ErrorResponse>"
         # Error shapes whose query code differs from their name (SQS's legacy codes).
         self.query_codes = {
             shape.name: shape.error_code
@@ -55,7 +57,7 @@ class ErrorWriter:
             headers = [("x-amz-request-id", request_id), ("x-amz-id-2", request_id)]
         else:
             body = (
-                f"<ErrorResponse><Error><Type>{fault}</Type><Code>{code}</Code><Message>{message}</Message>"
+                f"{self.error_response_open}<Error><Type>{fault}</Type><Code>{code}</Code><Message>{message}</Message>"
                 f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
             )
             id_header = "x-amz-request-id" if self.protocol == "rest-xml" else "x-amzn-RequestId"

@@ -122,11 +122,18 @@ class QueryOperation(OperationCodec):
         self._open = f'<?xml version="1.0"?>\n<{self.name}Response' + (f' xmlns="{namespace}">' if namespace else ">")
         self._wrapper = self.output_shape.serialization.get("resultWrapper") if self.output_shape else None
         self._write_members = compilers.xml_writer.members_writer(self.output_shape) if self.output_shape else None
+        # A member a request path may stand for (SQS: POST /<account>/<queue> is the QueueUrl).
+        path_member = model.metadata.get("stratusQueryPathMember")
+        has_member = self.input_shape is not None and path_member in self.input_shape.members
+        self._path_member: str | None = path_member if has_member else None
 
     def parse(self, req: HttpRequest) -> dict[str, Any]:
         if self._reader is None:
             return {}
-        return self._reader(build_tree(request_params(req)))
+        params = self._reader(build_tree(request_params(req)))
+        if self._path_member and self._path_member not in params and req.path not in ("", "/"):
+            params[self._path_member] = f"http://{req.headers.get('host', 'localhost')}{req.path}"
+        return params
 
     def serialize(self, output: dict[str, Any], ctx: RequestContext) -> HttpResponse:
         out = [self._open]

@@ -3,6 +3,7 @@ json (current boto3), and the AWS CLI itself."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -19,18 +20,18 @@ from botocore.credentials import Credentials
 NS = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
 
 
-def query(endpoint: str, params: dict[str, str]) -> tuple[int, ET.Element]:
+def query(endpoint: str, params: dict[str, str], path: str = "/") -> tuple[int, ET.Element]:
     """A SigV4-signed form POST, as a query-protocol SDK sends it; answers (status, XML root)."""
     body = urllib.parse.urlencode({"Version": "2012-11-05", **params})
     request = AWSRequest(
         method="POST",
-        url=endpoint + "/",
+        url=endpoint + path,
         data=body,
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     )
     SigV4Auth(Credentials("test", "test"), "sqs", "us-east-1").add_auth(request)
     prepared = urllib.request.Request(
-        endpoint + "/", data=body.encode(), headers=dict(request.headers.items()), method="POST"
+        endpoint + path, data=body.encode(), headers=dict(request.headers.items()), method="POST"
     )
     try:
         with urllib.request.urlopen(prepared, timeout=10) as response:
@@ -94,6 +95,7 @@ def test_query_protocol_errors_use_the_legacy_codes(endpoint, unique):
     assert status == 400
     assert text(root, "Code") == "AWS.SimpleQueueService.NonExistentQueue"
     assert text(root, "Type") == "Sender"
+    assert root.tag == "{http://queue.amazonaws.com/doc/2012-11-05/}ErrorResponse"
     status, root = query(endpoint, {"Action": "CreateQueue", "QueueName": unique("bad"),
                                     "Attribute.1.Name": "VisibilityTimeout", "Attribute.1.Value": "99999"})
     assert status == 400
@@ -167,3 +169,20 @@ def test_query_protocol_words_an_unknown_queue_as_aws_does(endpoint, unique, mak
     )
     assert (status, text(root, "Code")) == (400, "InvalidParameterValue")
     assert text(root, "Message") == "The request must contain the parameter MessageGroupId."
+
+
+def test_query_requests_may_address_the_queue_by_path(endpoint, unique, sqs):
+    """Query SDKs POST to the queue URL itself; the path then stands for QueueUrl."""
+    url = sqs.create_queue(QueueName=unique("bypath"))["QueueUrl"]
+    path = urllib.parse.urlparse(url).path
+    status, root = query(endpoint, {"Action": "SendMessage", "MessageBody": "addressed by path"}, path=path)
+    assert status == 200
+    assert text(root, "MD5OfMessageBody") == hashlib.md5(b"addressed by path").hexdigest()
+    got = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert [m["Body"] for m in got] == ["addressed by path"]
+    status, root = query(endpoint, {"Action": "GetQueueAttributes", "AttributeName.1": "QueueArn"}, path=path)
+    assert status == 200
+    assert text(root, "Value").endswith(":" + url.rsplit("/", 1)[1])
+    status, root = query(endpoint, {"Action": "SendMessage", "MessageBody": "x"}, path="/000000000000/" + unique("none"))
+    assert status == 400
+    assert text(root, "Code") == "AWS.SimpleQueueService.NonExistentQueue"
