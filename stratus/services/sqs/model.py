@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -150,11 +151,11 @@ class Queue:
     region: str
     name: str
     fifo: bool
-    attributes: dict[str, str]
+    attributes: Mapping[str, str]  # read-only: changes go through the store
     created_ms: int
     modified_ms: int
     purged_ms: int
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:

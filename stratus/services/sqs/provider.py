@@ -13,7 +13,7 @@ import binascii
 import json
 import secrets
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratus.aws.api.sqs import (
     AddPermissionRequest,
@@ -69,10 +69,15 @@ from stratus.services.sqs.sending import MessageBuilder, PreparedMessage
 from stratus.store import Subscription, load_migrations
 from stratus.store.base import Tx
 
+if TYPE_CHECKING:
+    from stratus.node import Node
+
 SWEEP_TIMER = "sqs.sweep"
 SWEEP_INTERVAL_MS = 60_000
 # Long polls re-check at least this often: a wake-up is a hint, the table is the truth.
 POLL_FALLBACK_S = 5.0
+# How long an in-flight count well below the quota is trusted before counting again.
+IN_FLIGHT_RECOUNT_MS = 1000
 
 
 def _not_found(ctx: RequestContext) -> QueueDoesNotExist:
@@ -96,6 +101,11 @@ def _after_token(token: str | None) -> str:
 
 
 class SqsProvider(MessageMoveTasks, SqsApi):
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        # queue id -> (in-flight count, when counted): see _at_in_flight_quota.
+        self._in_flight: dict[int, tuple[int, int]] = {}
+
     async def start(self) -> None:
         await self.store.migrate("sqs", load_migrations("stratus.services.sqs"))
         self.timers.on(SWEEP_TIMER, self._on_sweep)
@@ -302,7 +312,7 @@ class SqsProvider(MessageMoveTasks, SqsApi):
     async def list_queue_tags(self, ctx: RequestContext, request: ListQueueTagsRequest) -> ListQueueTagsResult:
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"])
-        return {"Tags": queue.tags} if queue.tags else {}
+        return {"Tags": dict(queue.tags)} if queue.tags else {}
 
     async def add_permission(self, ctx: RequestContext, request: AddPermissionRequest) -> dict[str, Any]:
         label = request["Label"]
@@ -493,7 +503,7 @@ class SqsProvider(MessageMoveTasks, SqsApi):
                         deadline = now + wait_s * 1000
                     vt = visibility if visibility is not None else queue.int_attr("VisibilityTimeout")
                     claimed = []
-                    if await db.in_flight_count(tx, queue.id, now, model.MAX_IN_FLIGHT) < model.MAX_IN_FLIGHT:
+                    if not await self._at_in_flight_quota(tx, queue.id, now):
                         claimed = await self._claim(tx, queue, now, vt, limit, attempt_id if queue.fifo else None)
                     elif not queue.fifo and now >= deadline:
                         # "Amazon SQS message quotas": a short poll on a standard queue at the
@@ -514,6 +524,19 @@ class SqsProvider(MessageMoveTasks, SqsApi):
                     continue
                 until = min(deadline, wake_at) if wake_at else deadline
                 await subscription.wait(min(max((until - now) / 1000, 0.001), POLL_FALLBACK_S))
+
+    async def _at_in_flight_quota(self, tx: Tx, queue_id: int, now: int) -> bool:
+        """Whether the queue holds the most in-flight messages SQS allows.
+
+        Counting costs a scan of the in-flight messages, so a count far below the quota is
+        trusted for a second; near the quota every receive counts again.
+        """
+        count, counted_at = self._in_flight.get(queue_id, (0, -IN_FLIGHT_RECOUNT_MS))
+        if count < model.MAX_IN_FLIGHT * 0.9 and now - counted_at < IN_FLIGHT_RECOUNT_MS:
+            return False
+        count = await db.in_flight_count(tx, queue_id, now, model.MAX_IN_FLIGHT)
+        self._in_flight[queue_id] = (count, now)
+        return count >= model.MAX_IN_FLIGHT
 
     def _locate(self, ctx: RequestContext, url: str) -> tuple[str, str, str]:
         account, name = model.parse_queue_url(url, ctx.account)

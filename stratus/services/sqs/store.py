@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from stratus.services.sqs.model import Queue, parse_queue_arn
 from stratus.store.base import Row, Tx
 
 _QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, created_ms, modified_ms, purged_ms, tags"
+
+
+@lru_cache(maxsize=4096)
+def _frozen_map(text: str) -> Mapping[str, str]:
+    """A queue's attributes or tags, parsed once per distinct JSON text: every call reads its queue row."""
+    return MappingProxyType(json.loads(text))
 
 
 def _queue(row: Row) -> Queue:
@@ -19,11 +28,11 @@ def _queue(row: Row) -> Queue:
         region=row[2],
         name=row[3],
         fifo=bool(row[4]),
-        attributes=json.loads(row[5]),
+        attributes=_frozen_map(row[5]),
         created_ms=row[6],
         modified_ms=row[7],
         purged_ms=row[8],
-        tags=json.loads(row[9]),
+        tags=_frozen_map(row[9]),
     )
 
 
