@@ -17,9 +17,13 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.helpers import queue_arn, server_now_ms
 
 POSTGRES = os.environ.get("STRATUS_TEST_POSTGRES", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -141,10 +145,11 @@ def server_factory(tmp_path: Path, store_url: str) -> Iterator[Callable[..., Ser
         server.kill()
 
 
-@pytest.fixture(scope="session")
-def _session_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+@contextmanager
+def live_server(backend: str, data_dir: Path) -> Iterator[ServerProcess]:
+    """A started server on a store of its own (a new PostgreSQL database, dropped afterwards)."""
     url = create_pg_database() if backend == "postgresql" else "sqlite"
-    server = ServerProcess(tmp_path_factory.mktemp(f"stratus-{backend}"), url).start()
+    server = ServerProcess(data_dir, url).start()
     try:
         yield server
     finally:
@@ -153,13 +158,20 @@ def _session_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> I
             drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def _session_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with live_server(backend, tmp_path_factory.mktemp(f"stratus-{backend}")) as server:
+        yield server
+
+
 @pytest.fixture
 def endpoint(_session_server: ServerProcess) -> str:
     """The URL of a live stratus server shared by the tests of one backend."""
     return _session_server.endpoint
 
 
-def client_for(endpoint: str, service: str, region: str = "us-east-1", access_key: str = "test", **config: object):  # type: ignore[no-untyped-def]
+def client_for(endpoint: str, service: str, region: str = "us-east-1", access_key: str = "test",  # type: ignore[no-untyped-def]
+               secret_key: str = "test", session_token: str | None = None, **config: object):
     import boto3
     from botocore.config import Config
 
@@ -168,7 +180,8 @@ def client_for(endpoint: str, service: str, region: str = "us-east-1", access_ke
         endpoint_url=endpoint,
         region_name=region,
         aws_access_key_id=access_key,
-        aws_secret_access_key="test",
+        aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
         config=Config(retries={"max_attempts": 1}, **config),
     )
 
@@ -176,6 +189,21 @@ def client_for(endpoint: str, service: str, region: str = "us-east-1", access_ke
 @pytest.fixture
 def sqs(endpoint: str):  # type: ignore[no-untyped-def]
     return client_for(endpoint, "sqs")
+
+
+@pytest.fixture
+def make_queue(sqs: Any, unique: Callable[[str], str]) -> Callable[..., tuple[str, str]]:
+    """Create a queue with a unique name (``fifo=True``: a FIFO queue); answer ``(url, arn)``."""
+
+    def make(prefix: str = "q", fifo: bool = False, client: Any = None, **attributes: str) -> tuple[str, str]:
+        client = client or sqs
+        name = unique(prefix) + (".fifo" if fifo else "")
+        if fifo:
+            attributes["FifoQueue"] = "true"
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        return url, queue_arn(client, url)
+
+    return make
 
 
 def advance(endpoint: str, seconds: float) -> dict:
@@ -197,8 +225,7 @@ def advance_clock(endpoint: str) -> Callable[[float], dict]:
 
 def server_now(endpoint: str) -> float:
     """The stratus clock of a server, in epoch seconds (tests that advance it move it for every test)."""
-    with urllib.request.urlopen(f"{endpoint}/_stratus/clock", timeout=10) as resp:
-        return json.load(resp)["now_ms"] / 1000
+    return server_now_ms(endpoint) / 1000
 
 
 @pytest.fixture

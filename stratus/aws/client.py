@@ -9,22 +9,17 @@ header and request id.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 
+from stratus.aws.arns import home_of_url, is_account_id, parse_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.models import service_model
 
 if TYPE_CHECKING:
     from stratus.aws.dispatch import Dispatcher
-
-# arn:partition:service:region:account:...  or  scheme://host/<account>/<name> (queue URLs)
-_ARN = re.compile(r"^arn:[\w-]+:[\w-]*:([\w-]*):(\d{12}):")
-_ACCOUNT_URL = re.compile(r"^https?://[^/]+/(\d{12})/")
-_REGION_IN_HOST = re.compile(r"^https?://(?:[\w-]+\.)?(?:sqs\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.")
 
 
 def home_of(request: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -32,11 +27,10 @@ def home_of(request: dict[str, Any]) -> tuple[str | None, str | None]:
     for value in request.values():
         if not isinstance(value, str):
             continue
-        if m := _ARN.match(value):
-            return m.group(2), (m.group(1) or None)
-        if m := _ACCOUNT_URL.match(value):
-            region = _REGION_IN_HOST.match(value)
-            return m.group(1), (region.group(1) if region else None)
+        if (parsed := parse_arn(value)) is not None and is_account_id(parsed.account):
+            return parsed.account, (parsed.region or None)
+        if (home := home_of_url(value)) is not None:
+            return home
     return None, None
 
 

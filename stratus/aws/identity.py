@@ -11,18 +11,21 @@ request against the stratus clock (so a test that advances the clock sees them e
 
 from __future__ import annotations
 
-import re
+import secrets
+import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stratus.aws.arns import is_account_id, root_arn
 from stratus.aws.context import DEFAULT_ACCOUNT
 from stratus.aws.errors import AwsError
 
 if TYPE_CHECKING:
     from stratus.engine.clock import Clock
 
-_ACCOUNT_KEY = re.compile(r"^\d{12}$")
+_KEY_ID_ALPHABET = string.ascii_uppercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
 class ExpiredToken(AwsError):
@@ -43,8 +46,16 @@ class Identity:
     user_id: str = ""
 
 
+def new_access_key(prefix: str) -> tuple[str, str]:
+    """(key id, secret) as AWS issues them: the prefix (AKIA long-term, ASIA temporary) and 16
+    upper-case letters or digits, and a 40-character secret."""
+    key_id = prefix + "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(16))
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    return key_id, secret
+
+
 def root_of(account: str) -> Identity:
-    return Identity(account, f"arn:aws:iam::{account}:root", user_id=account)
+    return Identity(account, root_arn(account), user_id=account)
 
 
 Lookup = Callable[[str], Awaitable[Identity | None]]
@@ -81,7 +92,7 @@ class Identities:
         return found
 
     async def _look_up(self, access_key: str) -> Identity:
-        if _ACCOUNT_KEY.match(access_key):
+        if is_account_id(access_key):
             return root_of(access_key)
         for lookup in self._lookups:
             found = await lookup(access_key)

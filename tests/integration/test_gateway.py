@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import ServerProcess, client_for
+from tests.helpers import queue_arn
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -76,7 +77,7 @@ def test_twelve_digit_access_key_selects_the_account(endpoint: str, unique) -> N
     other = client_for(endpoint, "sqs", access_key="111122223333")
     url = other.create_queue(QueueName=name)["QueueUrl"]
     assert "/111122223333/" in url
-    arn = other.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = queue_arn(other, url)
     assert arn == f"arn:aws:sqs:us-east-1:111122223333:{name}"
     default = client_for(endpoint, "sqs")
     with pytest.raises(ClientError) as info:
@@ -90,7 +91,7 @@ def test_region_comes_from_the_credential_scope(endpoint: str, unique) -> None:
     name = unique("region")
     west = client_for(endpoint, "sqs", region="eu-west-1")
     url = west.create_queue(QueueName=name)["QueueUrl"]
-    arn = west.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = queue_arn(west, url)
     assert arn.startswith("arn:aws:sqs:eu-west-1:")
     east = client_for(endpoint, "sqs", region="us-east-1")
     assert name not in " ".join(east.list_queues(QueueNamePrefix=name).get("QueueUrls", []))

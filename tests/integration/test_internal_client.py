@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError, NotImplementedOperation
-from stratus.config import Config
 from stratus.node import Node
-
-
-async def _with_node(tmp_path: Path, store_url: str, body) -> None:  # type: ignore[no-untyped-def]
-    node = Node(Config(data_dir=tmp_path / "data", store=store_url))
-    await node.start()
-    try:
-        await body(node)
-    finally:
-        await node.stop()
+from tests.helpers import run_in_node
 
 
 def test_calls_run_validation_and_the_provider(tmp_path: Path, store_url: str) -> None:
@@ -38,7 +28,7 @@ def test_calls_run_validation_and_the_provider(tmp_path: Path, store_url: str) -
             await sqs.get_queue_url({"QueueName": "no-such-queue"})
         assert missing.value.code == "QueueDoesNotExist"
 
-    asyncio.run(_with_node(tmp_path, store_url, body))
+    run_in_node(tmp_path / "data", store_url, body)
 
 
 def test_target_account_comes_from_the_queue_url(tmp_path: Path, store_url: str) -> None:
@@ -54,7 +44,7 @@ def test_target_account_comes_from_the_queue_url(tmp_path: Path, store_url: str)
         listed = await caller.list_queues({})
         assert url not in listed.get("QueueUrls", [])
 
-    asyncio.run(_with_node(tmp_path, store_url, body))
+    run_in_node(tmp_path / "data", store_url, body)
 
 
 def test_unknown_operation_and_service(tmp_path: Path, store_url: str) -> None:
@@ -66,4 +56,4 @@ def test_unknown_operation_and_service(tmp_path: Path, store_url: str) -> None:
         with pytest.raises(NotImplementedOperation):
             await node.dispatcher.call(RequestContext(), "sqs", "NoSuchOperation", {})
 
-    asyncio.run(_with_node(tmp_path, store_url, body))
+    run_in_node(tmp_path / "data", store_url, body)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from stratus.aws.arns import parse_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.engine.timers import Timer
@@ -29,7 +30,7 @@ from stratus.services.events import store as db
 from stratus.services.events.patterns import Pattern
 from stratus.services.events.patterns import compile as compile_pattern
 from stratus.services.events.patterns_set import PatternSet
-from stratus.services.events.targets import TargetOptions, is_retryable, send_to_target
+from stratus.services.events.targets import TargetOptions, is_retryable, send_to_dead_letter_queue, send_to_target
 from stratus.services.scheduler import expressions
 from stratus.store.base import Tx
 
@@ -219,15 +220,11 @@ class Router:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
         message_attributes: dict[str, Any] = {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}
         message_attributes["RETRY_ATTEMPTS"] = {"DataType": "Number", "StringValue": str(attempts)}
-        parts = dlq.split(":")
-        if len(parts) != 6:
+        queue = parse_arn(dlq)
+        if queue is None or ":" in queue.resource:
             return
         try:
-            await ctx.client.sqs(account=parts[4], region=parts[3], source_arn=p["rule"]).send_message({  # type: ignore[union-attr]
-                "QueueUrl": f"{ctx.endpoint}/{parts[4]}/{parts[5]}",
-                "MessageBody": p["ev"],
-                "MessageAttributes": message_attributes,
-            })
+            await send_to_dead_letter_queue(ctx, queue, p["ev"], message_attributes, p["rule"])
         except AwsError as dlq_error:
             # AWS drops the event when its dead-letter queue cannot take it either.
             log.warning("dead-letter queue %s refused an event: %s", dlq, dlq_error.message)

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from stratus.aws.arns import parse_arn
 from stratus.aws.protocol.timestamps import parse_timestamp
 
 DEFAULT_BUS = "default"
@@ -40,21 +41,20 @@ def parse_bus(value: str | None, account: str, region: str) -> tuple[str, str, s
     """``(account, region, name)`` of a bus given by name or ARN (absent: the default bus)."""
     if not value:
         return account, region, DEFAULT_BUS
-    if value.startswith("arn:"):
-        parts = value.split(":", 5)
-        if len(parts) == 6 and parts[2] == "events" and parts[5].startswith("event-bus/"):
-            return parts[4] or account, parts[3] or region, parts[5][len("event-bus/"):]
+    parsed = parse_arn(value, "events")
+    if parsed is not None and (name := parsed.resource_after("event-bus/")) is not None:
+        return parsed.account or account, parsed.region or region, name
     return account, region, value
 
 
 def parse_rule_arn(arn: str) -> tuple[str, str, str, str] | None:
     """``(account, region, bus, name)`` of a rule ARN, or None."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "events" or not parts[5].startswith("rule/"):
+    parsed = parse_arn(arn, "events")
+    path = parsed.resource_after("rule/") if parsed else None
+    if parsed is None or path is None:
         return None
-    path = parts[5][len("rule/"):]
     bus, _, name = path.rpartition("/")
-    return parts[4], parts[3], bus or DEFAULT_BUS, name
+    return parsed.account, parsed.region, bus or DEFAULT_BUS, name
 
 
 def iso_time(ms: int) -> str:

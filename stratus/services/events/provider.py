@@ -8,7 +8,6 @@ retries, dead-letter queues, schedule rules and replays.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -73,8 +72,10 @@ from stratus.aws.api.events import (
     UpdateEventBusRequest,
     UpdateEventBusResponse,
 )
+from stratus.aws.arns import parse_arn, root_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import ValidationException
+from stratus.aws.pagination import page_token, token_offset
 from stratus.services.events import model, transform
 from stratus.services.events import store as db
 from stratus.services.events.delivery import REPLAY_TIMER, Router, expire_archive
@@ -92,14 +93,9 @@ def _seconds(ms: int) -> float:
 
 def _page(items: list[Any], token: str | None, limit: int | None) -> tuple[list[Any], str | None]:
     """One page of ``items`` and the NextToken of the next (an opaque offset)."""
-    start = 0
-    if token:
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except ValueError:
-            raise ValidationException("The NextToken provided is not valid.") from None
+    start = token_offset(token, ValidationException("The NextToken provided is not valid."))
     end = len(items) if not limit else start + limit
-    following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    following = page_token(str(end)) if end < len(items) else None
     return items[start:end], following
 
 
@@ -224,7 +220,7 @@ class EventsProvider(EventsApi):
                 principal = request["Principal"]
                 statement: dict[str, Any] = {
                     "Sid": request["StatementId"], "Effect": "Allow",
-                    "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
+                    "Principal": "*" if principal == "*" else {"AWS": root_arn(principal)},
                     "Action": "events:PutEvents", "Resource": model.bus_arn(bus.region, bus.account, bus.name),
                 }
                 if request.get("Condition"):
@@ -257,15 +253,13 @@ class EventsProvider(EventsApi):
     # --- tags ----------------------------------------------------------------------------
 
     async def _require_taggable(self, tx: Tx, ctx: RequestContext, arn: str) -> None:
-        parts = arn.split(":", 5)
-        resource = parts[5] if len(parts) == 6 else ""
-        kind, _, path = resource.partition("/")
-        if kind == "event-bus" and await db.get_bus(tx, parts[4], parts[3], path) is not None:
+        parsed = parse_arn(arn)
+        bus = parsed.resource_after("event-bus/") if parsed else None
+        if parsed and bus is not None and await db.get_bus(tx, parsed.account, parsed.region, bus) is not None:
             return
-        if kind == "rule":
-            found = model.parse_rule_arn(arn)
-            if found and await db.get_rule(tx, *found) is not None:
-                return
+        found = model.parse_rule_arn(arn)
+        if found and await db.get_rule(tx, *found) is not None:
+            return
         raise ResourceNotFoundException(f"Resource {arn} does not exist.")
 
     async def tag_resource(self, ctx: RequestContext, request: TagResourceRequest) -> dict[str, Any]:
@@ -629,12 +623,12 @@ class EventsProvider(EventsApi):
 def _target_problem(target: dict[str, Any]) -> str | None:
     """Why PutTargets refuses one target (a per-entry failure), or None."""
     arn = target["Arn"]
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
+    parsed = parse_arn(arn)
+    if parsed is None:
         return f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."
-    if parts[2] == "sqs" and parts[5].endswith(".fifo") and not (target.get("SqsParameters") or {}).get("MessageGroupId"):
+    if parsed.service == "sqs" and parsed.resource.endswith(".fifo") and not (target.get("SqsParameters") or {}).get("MessageGroupId"):
         return "Parameter(s) SqsParameters must be specified for FIFO queues."
-    if parts[2] != "sqs" and target.get("SqsParameters"):
+    if parsed.service != "sqs" and target.get("SqsParameters"):
         return "Parameter(s) SqsParameters not supported for target " + arn + "."
     return None
 

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stratus.aws.arns import Arn, parse_arn, queue_url
 from stratus.aws.client import ServiceClient
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
@@ -64,19 +65,20 @@ class TargetError(AwsError):
     status = 400
 
 
-@dataclass(frozen=True, slots=True)
-class TargetArn:
-    service: str
-    region: str
-    account: str
-    resource: str  # everything after the account: "queue-name", "function:f", "event-bus/b"
-
-
-def parse_target_arn(arn: str) -> TargetArn:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[2] or not parts[5]:
+def parse_target_arn(arn: str) -> Arn:
+    parsed = parse_arn(arn)
+    if parsed is None:
         raise TargetError(f"Target ARN {arn!r} is not a valid ARN.", code="ValidationException")
-    return TargetArn(parts[2], parts[3], parts[4], parts[5])
+    return parsed
+
+
+async def send_to_dead_letter_queue(ctx: RequestContext, queue: Arn, body: str, attributes: dict[str, Any],
+                                    source_arn: str) -> None:
+    """Send what a target did not take to the SQS queue ``queue``, in that queue's account and region."""
+    assert ctx.client is not None, "send_to_dead_letter_queue needs a context with an internal client"
+    await ctx.client.sqs(account=queue.account, region=queue.region, source_arn=source_arn).send_message(
+        {"QueueUrl": queue_url(ctx.endpoint, queue.account, queue.resource), "MessageBody": body,
+         "MessageAttributes": attributes})
 
 
 # Failures that AWS does not retry: the target is gone or the caller may not use it
@@ -95,7 +97,7 @@ def is_retryable(error: AwsError) -> bool:
     return error.code not in _NOT_RETRIED
 
 
-def _client(ctx: RequestContext, service: str, target: TargetArn, options: TargetOptions) -> ServiceClient:
+def _client(ctx: RequestContext, service: str, target: Arn, options: TargetOptions) -> ServiceClient:
     assert ctx.client is not None, "send_to_target needs a context with an internal client"
     try:
         base: ServiceClient = getattr(ctx.client, service)
@@ -114,27 +116,27 @@ async def send_to_target(ctx: RequestContext, arn: str, payload: str, options: T
     await sender(ctx, target, arn, payload, options)
 
 
-async def _to_sqs(ctx: RequestContext, target: TargetArn, arn: str, payload: str, options: TargetOptions) -> None:
-    request: dict[str, Any] = {"QueueUrl": f"{ctx.endpoint}/{target.account}/{target.resource}", "MessageBody": payload}
+def _with_fifo_ids(request: dict[str, Any], target: Arn, options: TargetOptions) -> dict[str, Any]:
+    """SQS and SNS name the FIFO group and deduplication ids alike; standard queues and topics take neither."""
     if target.resource.endswith(".fifo"):
         if options.message_group_id:
             request["MessageGroupId"] = options.message_group_id
         if options.deduplication_id:
             request["MessageDeduplicationId"] = options.deduplication_id
-    await _client(ctx, "sqs", target, options).send_message(request)
+    return request
 
 
-async def _to_sns(ctx: RequestContext, target: TargetArn, arn: str, payload: str, options: TargetOptions) -> None:
-    request: dict[str, Any] = {"TopicArn": arn, "Message": payload}
-    if target.resource.endswith(".fifo"):
-        if options.message_group_id:
-            request["MessageGroupId"] = options.message_group_id
-        if options.deduplication_id:
-            request["MessageDeduplicationId"] = options.deduplication_id
-    await _client(ctx, "sns", target, options).publish(request)
+async def _to_sqs(ctx: RequestContext, target: Arn, arn: str, payload: str, options: TargetOptions) -> None:
+    request = {"QueueUrl": queue_url(ctx.endpoint, target.account, target.resource), "MessageBody": payload}
+    await _client(ctx, "sqs", target, options).send_message(_with_fifo_ids(request, target, options))
 
 
-async def _to_events(ctx: RequestContext, target: TargetArn, arn: str, payload: str, options: TargetOptions) -> None:
+async def _to_sns(ctx: RequestContext, target: Arn, arn: str, payload: str, options: TargetOptions) -> None:
+    request = {"TopicArn": arn, "Message": payload}
+    await _client(ctx, "sns", target, options).publish(_with_fifo_ids(request, target, options))
+
+
+async def _to_events(ctx: RequestContext, target: Arn, arn: str, payload: str, options: TargetOptions) -> None:
     if target.resource.startswith("api-destination/"):
         raise TargetError("API destination targets are not supported by stratus yet.")
     if not target.resource.startswith("event-bus/"):
@@ -174,16 +176,16 @@ def _entry_of_event(payload: str) -> dict[str, Any]:
     return entry
 
 
-async def _to_lambda(ctx: RequestContext, target: TargetArn, arn: str, payload: str, options: TargetOptions) -> None:
+async def _to_lambda(ctx: RequestContext, target: Arn, arn: str, payload: str, options: TargetOptions) -> None:
     await _client(ctx, "lambda_", target, options).invoke(
         {"FunctionName": arn, "InvocationType": "Event", "Payload": payload.encode()})
 
 
-async def _to_states(ctx: RequestContext, target: TargetArn, arn: str, payload: str, options: TargetOptions) -> None:
+async def _to_states(ctx: RequestContext, target: Arn, arn: str, payload: str, options: TargetOptions) -> None:
     await _client(ctx, "stepfunctions", target, options).start_execution({"stateMachineArn": arn, "input": payload})
 
 
-async def _to_logs(ctx: RequestContext, target: TargetArn, arn: str, payload: str, options: TargetOptions) -> None:
+async def _to_logs(ctx: RequestContext, target: Arn, arn: str, payload: str, options: TargetOptions) -> None:
     # arn:aws:logs:region:account:log-group:NAME[:*]
     kind, _, rest = target.resource.partition(":")
     if kind != "log-group" or not rest:

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from stratus.aws import identity
 from stratus.aws.api.iam import InvalidInputException, LimitExceededException, MalformedPolicyDocumentException
+from stratus.aws.arns import parse_arn
 
 # Entity kinds, as IAM names them in ARNs.
 USER = "user"
@@ -37,7 +39,6 @@ DEFAULT_MAX_SESSION_S = 3600
 DEFAULT_MAX_ITEMS = 100
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
 # The AWS-managed policies stratus knows (name -> path): attachable by ARN, listed with
 # Scope=AWS. A small table of the common ones, not AWS's full catalogue; their documents
@@ -79,9 +80,7 @@ def new_id(kind: str) -> str:
 
 def new_access_key() -> tuple[str, str]:
     """(AKIA + 16 characters, a 40-character secret), as IAM issues them."""
-    key_id = ACCESS_KEY_PREFIX + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
-    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
-    return key_id, secret
+    return identity.new_access_key(ACCESS_KEY_PREFIX)
 
 
 def arn(account: str, kind: str, path: str, name: str) -> str:
@@ -102,10 +101,10 @@ def aws_managed_name(policy_arn: str) -> str | None:
 
 def policy_account(policy_arn: str) -> str | None:
     """The account of a customer-managed policy ARN (``arn:aws:iam::<account>:policy/...``)."""
-    parts = policy_arn.split(":", 5)
-    if len(parts) != 6 or parts[:3] != ["arn", "aws", "iam"] or not parts[5].startswith("policy/"):
+    parsed = parse_arn(policy_arn, "iam")
+    if parsed is None or parsed.partition != "aws" or parsed.resource_after("policy/") is None:
         return None
-    return parts[4]
+    return parsed.account
 
 
 def timestamp(ms: int) -> datetime:

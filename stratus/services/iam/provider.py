@@ -20,6 +20,7 @@ from stratus.aws.api.iam import (
     LimitExceededException,
     NoSuchEntityException,
 )
+from stratus.aws.arns import root_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError, InvalidClientTokenId
 from stratus.aws.identity import Identity
@@ -287,7 +288,7 @@ class IamProvider(IamApi):
 
     async def get_user(self, ctx: RequestContext, request: api.GetUserRequest) -> api.GetUserResponse:
         name = request.get("UserName")
-        if name is None and ctx.principal_arn == f"arn:aws:iam::{ctx.account}:root":
+        if name is None and ctx.principal_arn == root_arn(ctx.account):
             # The root user has no IAM user entity: IAM answers its account and ARN.
             root = {"Path": "/", "UserId": ctx.account, "Arn": ctx.principal_arn, "CreateDate": model.timestamp(0)}
             return {"User": root}  # type: ignore[typeddict-item]

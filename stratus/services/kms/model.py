@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from stratus.aws import arns
+
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 ENABLED, DISABLED, PENDING_DELETION = "Enabled", "Disabled", "PendingDeletion"
 AWS_MANAGED_PREFIX = "alias/aws/"
@@ -61,11 +63,10 @@ _MANAGED_DESCRIPTIONS = {
 }
 
 _KEY_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
-_KMS_ARN = re.compile(r"^arn:aws[\w-]*:kms:([\w-]+):(\d{12}):(key|alias)/(.+)$")
 
 
 def arn(account: str, region: str, resource: str) -> str:
-    return f"arn:aws:kms:{region}:{account}:{resource}"
+    return arns.arn("kms", region, account, resource)
 
 
 def ms_to_datetime(ms: int) -> datetime:
@@ -89,12 +90,14 @@ class KeyRef:
 def parse_key_ref(value: str, account: str, region: str) -> KeyRef | None:
     """The key id, key ARN, alias name or alias ARN in ``value``; None when it is none of them."""
     if value.startswith("arn:"):
-        m = _KMS_ARN.match(value)
-        if m is None:
+        parsed = arns.parse_arn(value, "kms")
+        if parsed is None or not parsed.regional:
             return None
-        ref_region, ref_account, kind, rest = m.groups()
-        name = rest if kind == "key" else f"alias/{rest}"
-        return KeyRef(kind, name, ref_account, ref_region)
+        if key_id := parsed.resource_after("key/"):
+            return KeyRef("key", key_id, parsed.account, parsed.region)
+        if parsed.resource_after("alias/"):
+            return KeyRef("alias", parsed.resource, parsed.account, parsed.region)
+        return None
     if value.startswith("alias/"):
         return KeyRef("alias", value, account, region)
     return KeyRef("key", value, account, region)
@@ -125,7 +128,7 @@ def default_policy(account: str) -> str:
                 {
                     "Sid": "Enable IAM User Permissions",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Principal": {"AWS": arns.root_arn(account)},
                     "Action": "kms:*",
                     "Resource": "*",
                 }
@@ -158,7 +161,7 @@ def managed_key_policy(account: str, region: str, service: str) -> str:
                 {
                     "Sid": "Allow direct access to key metadata to the account",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Principal": {"AWS": arns.root_arn(account)},
                     "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
                     "Resource": "*",
                 },

@@ -59,6 +59,7 @@ from stratus.aws.api.kms import (
     UpdateAliasRequest,
     UpdateKeyDescriptionRequest,
 )
+from stratus.aws.arns import root_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError, ValidationException
 from stratus.engine.timers import Timer
@@ -97,7 +98,7 @@ def _require_customer_managed(ctx: RequestContext, key: Key) -> None:
     """AWS managed keys are managed by AWS: their key policy lets customers read and use them, not change them."""
     if key.key_manager == "AWS":
         action = f"kms:{ctx.operation}"
-        principal = ctx.principal_arn or f"arn:aws:iam::{ctx.account}:root"
+        principal = ctx.principal_arn or root_arn(ctx.account)
         raise AccessDeniedException(
             f"User: {principal} is not authorized to perform: {action} on resource: {key.arn}"
             f" because no resource-based policy allows the {action} action"

@@ -335,6 +335,12 @@ class InvokeOperations:
         return out  # type: ignore[return-value]
 
     async def invoke_async(self, ctx: RequestContext, request: InvokeAsyncRequest) -> InvokeAsyncResponse:
-        """The deprecated InvokeAsync: the Event path, answering 202 {"Status": 202}."""
-        answer = await self.invoke(ctx, {"FunctionName": request["FunctionName"], "InvocationType": "Event", "Payload": request["InvokeArgs"]})
+        """The deprecated InvokeAsync: the Event path with its older, smaller limit, answering 202 {"Status": 202}."""
+        payload = bytes(request["InvokeArgs"])
+        if len(payload) > model.INVOKE_ASYNC_PAYLOAD_LIMIT:
+            raise RequestTooLargeException(
+                f"{len(payload)} byte payload is too large for the Event invocation type "
+                f"(limit {model.INVOKE_ASYNC_PAYLOAD_LIMIT} bytes)", status=413,
+            )
+        answer = await self.invoke(ctx, {"FunctionName": request["FunctionName"], "InvocationType": "Event", "Payload": payload})
         return {"Status": answer["StatusCode"]}

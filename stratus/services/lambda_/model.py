@@ -17,7 +17,11 @@ LATEST = "$LATEST"
 # Limits from the Lambda developer guide ("Lambda quotas").
 ENV_LIMIT_BYTES = 4096
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response
-ASYNC_PAYLOAD_LIMIT = 256 * 1024
+# Invoke with InvocationType Event: 1 MB since AWS raised it from 256 KB (API reference, Invoke:
+# "For asynchronous invocations, the maximum payload size is 1 MB."); the deprecated
+# InvokeAsync keeps 256 KB ("The payload limit is 256KB. For larger payloads, for up to 1MB, use Invoke.").
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+INVOKE_ASYNC_PAYLOAD_LIMIT = 256 * 1024
 CLIENT_CONTEXT_LIMIT = 3583
 ZIP_UPLOAD_LIMIT = 50 * 1024 * 1024  # ZipFile in the request
 UNZIPPED_LIMIT = 250 * 1024 * 1024

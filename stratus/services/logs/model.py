@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus.aws.api.logs import InvalidParameterException
+from stratus.aws.arns import parse_arn
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -78,15 +79,14 @@ def stream_arn(region: str, account: str, group: str, stream: str) -> str:
 
 def parse_group_arn(arn: str) -> tuple[str, str, str] | None:
     """(region, account, name) of a log group ARN, with or without ``:*``; None otherwise."""
-    parts = arn.split(":", 6)
-    if len(parts) != 7 or parts[0] != "arn" or parts[2] != "logs" or parts[5] != "log-group":
+    parsed = parse_arn(arn, "logs")
+    name = parsed.resource_after("log-group:") if parsed else None
+    if parsed is None or name is None:
         return None
-    name = parts[6]
-    if name.endswith(":*"):
-        name = name[:-2]
+    name = name.removesuffix(":*")
     if not name or ":" in name:
         return None
-    return parts[3], parts[4], name
+    return parsed.region, parsed.account, name
 
 
 def check_group_name(name: str) -> None:

@@ -165,6 +165,21 @@ async def append_events(
     return int(row[0])
 
 
+def _events_in_window(
+    owner: str, owner_id: int, start: int, end: int | None, after: tuple[int, int] | None
+) -> tuple[str, list[Any]]:
+    """The SELECT of the events of a stream or group (``owner``) with start <= ts < end, strictly after a position."""
+    sql = f"SELECT {_EVENT_COLUMNS} FROM logs_events WHERE {owner} = ? AND ts >= ?"
+    params: list[Any] = [owner_id, start]
+    if end is not None:
+        sql += " AND ts < ?"
+        params.append(end)
+    if after is not None:
+        sql += " AND (ts > ? OR (ts = ? AND id > ?))"
+        params += [after[0], after[0], after[1]]
+    return sql, params
+
+
 async def stream_events(
     tx: Tx, stream_id: int, start: int, end: int | None, after: tuple[int, int] | None, before: tuple[int, int] | None, limit: int, backward: bool
 ) -> list[Row]:
@@ -172,14 +187,7 @@ async def stream_events(
 
     ``backward`` takes the last ``limit`` of them (still answered in ascending order).
     """
-    sql = f"SELECT {_EVENT_COLUMNS} FROM logs_events WHERE stream_id = ? AND ts >= ?"
-    params: list[Any] = [stream_id, start]
-    if end is not None:
-        sql += " AND ts < ?"
-        params.append(end)
-    if after is not None:
-        sql += " AND (ts > ? OR (ts = ? AND id > ?))"
-        params += [after[0], after[0], after[1]]
+    sql, params = _events_in_window("stream_id", stream_id, start, end, after)
     if before is not None:
         sql += " AND (ts < ? OR (ts = ? AND id < ?))"
         params += [before[0], before[0], before[1]]
@@ -193,14 +201,7 @@ async def group_events(
     tx: Tx, group_id: int, start: int, end: int | None, after: tuple[int, int] | None, limit: int
 ) -> list[Row]:
     """A chunk of a group's events (every stream), start <= ts < end, after a position, in (ts, id) order."""
-    sql = f"SELECT {_EVENT_COLUMNS} FROM logs_events WHERE group_id = ? AND ts >= ?"
-    params: list[Any] = [group_id, start]
-    if end is not None:
-        sql += " AND ts < ?"
-        params.append(end)
-    if after is not None:
-        sql += " AND (ts > ? OR (ts = ? AND id > ?))"
-        params += [after[0], after[0], after[1]]
+    sql, params = _events_in_window("group_id", group_id, start, end, after)
     sql += " ORDER BY ts, id LIMIT ?"
     params.append(limit)
     return await tx.fetchall(sql, params)

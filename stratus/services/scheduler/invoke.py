@@ -13,10 +13,11 @@ from functools import cache
 
 from botocore.exceptions import UnknownServiceError
 
+from stratus.aws.arns import parse_arn_strict
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.aws.models import service_model
-from stratus.services.events.targets import TargetOptions, send_to_target
+from stratus.services.events.targets import TargetOptions, send_to_dead_letter_queue, send_to_target
 from stratus.services.scheduler.model import Invocation, universal_operation
 
 
@@ -80,12 +81,6 @@ async def dead_letter(ctx: RequestContext, invocation: Invocation, error: AwsErr
     queue_arn = (invocation.target.get("DeadLetterConfig") or {}).get("Arn")
     if not queue_arn:
         return
-    _, _, _, region, account, name = queue_arn.split(":", 5)
-    assert ctx.client is not None
-    await ctx.client.sqs(account=account, region=region, source_arn=invocation.schedule_arn).send_message(
-        {
-            "QueueUrl": f"{ctx.endpoint}/{account}/{name}",
-            "MessageBody": invocation.payload(),
-            "MessageAttributes": invocation.dead_letter_attributes(error.code, error.message, condition),
-        }
-    )
+    attributes = invocation.dead_letter_attributes(error.code, error.message, condition)
+    await send_to_dead_letter_queue(ctx, parse_arn_strict(queue_arn), invocation.payload(), attributes,
+                                    invocation.schedule_arn)

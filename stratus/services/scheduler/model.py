@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stratus.aws.api.scheduler import ValidationException
+from stratus.aws.arns import parse_arn
 from stratus.services.scheduler.expressions import Schedule as Expression
 from stratus.services.scheduler.expressions import ScheduleError, flexible_fire_time, parse
 
@@ -205,15 +206,11 @@ def schedule_config(request: dict[str, Any], now_ms: int) -> dict[str, Any]:
     return config
 
 
-def _service_of(arn: str) -> str:
-    parts = arn.split(":", 5)
-    return parts[2] if len(parts) > 2 else ""
-
-
 def target_config(target: dict[str, Any]) -> dict[str, Any]:
     """The target as stored and described, with RetryPolicy's defaults filled in."""
     arn = target["Arn"]
-    service = _service_of(arn)
+    parsed = parse_arn(arn)
+    service = parsed.service if parsed else ""
     if service == "scheduler":
         if universal_operation(arn) is None:
             raise ValidationException(f"Invalid universal target ARN {arn}.")
@@ -222,7 +219,7 @@ def target_config(target: dict[str, Any]) -> dict[str, Any]:
                 json.loads(target["Input"])
             except ValueError:
                 raise ValidationException("Input of a universal target must be valid JSON.") from None
-    elif not arn.startswith("arn:"):
+    elif parsed is None:
         raise ValidationException(f"Invalid target ARN {arn}.")
     if "SqsParameters" in target and service != "sqs":
         raise ValidationException("SqsParameters can only be used with an Amazon SQS target.")

@@ -13,8 +13,6 @@ that invocation again.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import secrets
 import uuid
@@ -50,9 +48,11 @@ from stratus.aws.api.scheduler import (
     UpdateScheduleOutput,
     ValidationException,
 )
+from stratus.aws.arns import parse_arn_strict
 from stratus.aws.client import InternalClient
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
+from stratus.aws.pagination import page_token, token_key
 from stratus.engine.timers import Timer
 from stratus.services.events.targets import is_retryable
 from stratus.services.scheduler import store as db
@@ -84,32 +84,19 @@ def _group_missing(name: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Schedule group {name} does not exist.")
 
 
-def _token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _after(token: str | None) -> str:
-    if not token:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, binascii.Error):
-        raise ValidationException("Invalid NextToken.") from None
-
-
 def _page(items: list[Any], keys: list[str], token: str | None, limit: int | None) -> tuple[list[Any], str | None]:
     """One page of ``items`` (sorted by ``keys``) after the key in ``token``."""
-    after = _after(token)
+    after = token_key(token, ValidationException("Invalid NextToken."))
     start = next((i for i, key in enumerate(keys) if key > after), len(keys)) if after else 0
     size = limit or _PAGE
     end = start + size
-    return items[start:end], (_token(keys[end - 1]) if end < len(items) else None)
+    return items[start:end], (page_token(keys[end - 1]) if end < len(items) else None)
 
 
 def _group_of_arn(arn: str) -> tuple[str, str, str]:
     """(account, region, group name) of a schedule group ARN (the model's pattern already holds)."""
-    parts = arn.split(":", 5)
-    return parts[4], parts[3], parts[5].split("/", 1)[1]
+    group = parse_arn_strict(arn, "scheduler")
+    return group.account, group.region, group.resource.split("/", 1)[1]
 
 
 class SchedulerProvider(SchedulerApi):

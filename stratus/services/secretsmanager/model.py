@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stratus.aws.api.secretsmanager import InvalidParameterException
+from stratus.aws.arns import parse_arn
 from stratus.aws.errors import ValidationException
 
 AWSCURRENT = "AWSCURRENT"
@@ -32,7 +33,6 @@ RECOVERY_WINDOW_MIN, RECOVERY_WINDOW_MAX = 7, 30
 
 # The random suffix AWS appends to a secret's ARN: "-" and six letters or digits.
 _SUFFIX_ALPHABET = string.ascii_letters + string.digits
-_ARN = re.compile(r"^arn:(aws[\w-]*):secretsmanager:([\w-]+):(\d{12}):secret:(.+)$")
 # "The secret name can contain ASCII letters, numbers, and the following characters: /_+=.@-"
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
 
@@ -112,8 +112,10 @@ def parse_secret_id(secret_id: str, account: str, region: str) -> SecretRef:
     merely looks like a suffix ("name-zzzzzz") is tried as a full ARN, then as the partial
     ARN of a secret named exactly so (AWS's "Finding a secret from a partial ARN").
     """
-    if m := _ARN.match(secret_id):
-        return SecretRef(m.group(3), m.group(2), m.group(4), True)
+    parsed = parse_arn(secret_id, "secretsmanager")
+    name = parsed.resource_after("secret:") if parsed else None
+    if parsed and name and parsed.regional:
+        return SecretRef(parsed.account, parsed.region, name, True)
     return SecretRef(account, region, secret_id, False)
 
 

@@ -9,8 +9,6 @@ timers on the stratus clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from typing import Any
 
@@ -66,12 +64,13 @@ from stratus.aws.api.secretsmanager import (
 )
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
+from stratus.aws.pagination import page_token, token_offset
 from stratus.engine.timers import Timer
 from stratus.services.secretsmanager import model
 from stratus.services.secretsmanager import store as db
 from stratus.services.secretsmanager.envelope import Sealed, seal, unseal
 from stratus.services.secretsmanager.model import AWSCURRENT, AWSPENDING, Secret, Version
-from stratus.services.secretsmanager.rotation import ROTATION_TIMER, Rotations, interval_ms, lambda_client, pending_version
+from stratus.services.secretsmanager.rotation import ROTATION_TIMER, Rotations, pending_version, require_function, rotation_schedule
 from stratus.store import load_migrations
 from stratus.store.base import Tx
 
@@ -87,17 +86,8 @@ def _seconds(ms: int | None) -> float | None:
     return None if ms is None else ms / 1000
 
 
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()
-
-
 def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, binascii.Error):
-        raise InvalidNextTokenException("The NextToken value is invalid.") from None
+    return token_offset(token, InvalidNextTokenException("The NextToken value is invalid."))
 
 
 def _value_of(request: dict[str, Any]) -> tuple[str, bytes] | None:
@@ -412,7 +402,7 @@ class SecretsmanagerProvider(SecretsmanagerApi):
             versions = await db.versions_of(tx, [s.id for s in page])
         out: ListSecretsResponse = {"SecretList": [self._entry(s, versions[s.id], "SecretVersionsToStages") for s in page]}  # type: ignore[misc]
         if start + len(page) < len(secrets):
-            out["NextToken"] = _page_token(start + len(page))
+            out["NextToken"] = page_token(str(start + len(page)))
         return out
 
     # --- values -----------------------------------------------------------------------------
@@ -477,7 +467,7 @@ class SecretsmanagerProvider(SecretsmanagerApi):
                 except (ResourceNotFoundException, InvalidRequestException, DecryptionFailure) as exc:
                     errors.append({"SecretId": secret.arn, "ErrorCode": exc.code, "Message": exc.message})
             if start + len(page) < len(matching):
-                out["NextToken"] = _page_token(start + len(page))
+                out["NextToken"] = page_token(str(start + len(page)))
         out["SecretValues"] = values  # type: ignore[typeddict-item]
         out["Errors"] = errors  # type: ignore[typeddict-item]
         return out
@@ -548,7 +538,7 @@ class SecretsmanagerProvider(SecretsmanagerApi):
             entries.append(entry)
         out: ListSecretVersionIdsResponse = {"ARN": secret.arn, "Name": secret.name, "Versions": entries}  # type: ignore[typeddict-item]
         if start + len(page) < len(versions):
-            out["NextToken"] = _page_token(start + len(page))
+            out["NextToken"] = page_token(str(start + len(page)))
         return out
 
     async def get_random_password(self, ctx: RequestContext, request: GetRandomPasswordRequest) -> GetRandomPasswordResponse:
@@ -640,9 +630,9 @@ class SecretsmanagerProvider(SecretsmanagerApi):
         if not lambda_arn:
             raise InvalidRequestException("No Lambda rotation function ARN is associated with this secret.")
         rules = request.get("RotationRules") or secret.rotation.get("rules")
-        interval = interval_ms(rules) if rules else None  # type: ignore[arg-type]
-        # Before any change: the function must exist (and Lambda must exist in this stratus).
-        await lambda_client(ctx.client).get_function({"FunctionName": lambda_arn})  # type: ignore[arg-type]
+        schedule = rotation_schedule(rules) if rules else None  # type: ignore[arg-type]
+        # Before any change: the function must exist.
+        await require_function(ctx.client, lambda_arn)  # type: ignore[arg-type]
         immediately = request.get("RotateImmediately", True)
         async with self.store.transaction() as tx:
             secret = await self._secret(tx, ctx, request["SecretId"])
@@ -651,10 +641,10 @@ class SecretsmanagerProvider(SecretsmanagerApi):
             versions = await db.versions(tx, secret.id)
             pending = pending_version(versions)
             token = pending.version_id if pending else (request.get("ClientRequestToken") or str(uuid.uuid4()))
-            secret.rotation.update(lambda_arn=lambda_arn, rules=rules, enabled=interval is not None, interval_ms=interval)
+            secret.rotation.update(lambda_arn=lambda_arn, rules=rules, enabled=schedule is not None)
             secret.rotation.pop("last_error", None)
             now = self.clock.now_ms()
-            secret.next_rotation_ms = now + interval if interval is not None else None
+            secret.next_rotation_ms = schedule.next_after(now) if schedule is not None else None
             if immediately:
                 if pending is None:
                     await db.insert_version(tx, self.empty_version(secret, token, [AWSPENDING]))

@@ -14,13 +14,17 @@ import json
 import logging
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from stratus.aws.api.secretsmanager import InvalidParameterException
-from stratus.aws.client import InternalClient, ServiceClient
+from stratus.aws.client import InternalClient
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.engine.timers import Timer
+from stratus.services.scheduler.expressions import CronSchedule, ScheduleError
+from stratus.services.scheduler.expressions import parse as parse_expression
 from stratus.services.secretsmanager import store as db
 from stratus.services.secretsmanager.model import AWSCURRENT, AWSPENDING, DAY_MS, Secret, Version
 from stratus.store.base import Tx
@@ -35,16 +39,42 @@ STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 _RATE = re.compile(r"^rate\((\d+) (hour|hours|day|days)\)$")
 
 
-class LambdaUnavailable(AwsError):
-    """Rotation needs AWS Lambda, which this stratus does not run (yet): never a fake rotation."""
+# Secrets Manager checks that the function exists and that it may invoke it before changing
+# anything; it cannot tell the two apart, so a missing function answers like a forbidden one.
+_CANNOT_INVOKE = (
+    "Secrets Manager cannot invoke the specified Lambda function. "
+    "Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com."
+)
+_MIN_INTERVAL_MS = 4 * 3_600_000  # "You can rotate a secret as often as every four hours."
+_MAX_INTERVAL_MS = 1000 * DAY_MS
+_TOO_OFTEN = "The rotation schedule must be between 4 hours and 1000 days."
 
-    code = "NotImplemented"
-    status = 501
-    sender_fault = False
+
+@dataclass(frozen=True, slots=True)
+class RotationSchedule:
+    """When automatic rotations happen: every ``interval_ms`` after the last rotation
+    (AutomaticallyAfterDays, rate()) or at the times of a cron() expression, in UTC.
+
+    AWS rotates "any time during a rotation window" that opens at the scheduled time; stratus
+    rotates when the window opens, so a test that advances the clock knows when it happens.
+    """
+
+    interval_ms: int | None = None
+    cron: CronSchedule | None = None
+
+    def next_after(self, now_ms: int) -> int:
+        if self.cron is None:
+            assert self.interval_ms is not None
+            return now_ms + self.interval_ms
+        after = datetime.fromtimestamp(now_ms / 1000, UTC)
+        due = self.cron.next_after(after)
+        if due is None:  # a cron whose years are all past: no further rotation
+            raise InvalidParameterException(f"The ScheduleExpression {self.cron.expression} has no future rotation.")
+        return int(due.timestamp() * 1000)
 
 
-def interval_ms(rules: dict[str, Any]) -> int:
-    """The time between automatic rotations that ``RotationRules`` ask for."""
+def rotation_schedule(rules: dict[str, Any]) -> RotationSchedule:
+    """The schedule ``RotationRules`` ask for (API reference, RotationRulesType), validated."""
     days = rules.get("AutomaticallyAfterDays")
     expression = rules.get("ScheduleExpression")
     if days is not None and expression is not None:
@@ -52,27 +82,48 @@ def interval_ms(rules: dict[str, Any]) -> int:
     if days is not None:
         if not 1 <= days <= 1000:
             raise InvalidParameterException("RotationRules.AutomaticallyAfterDays must be within 1-1000.")
-        return days * DAY_MS
+        return RotationSchedule(interval_ms=days * DAY_MS)
     if expression is None:
         raise InvalidParameterException("RotationRules must include AutomaticallyAfterDays or ScheduleExpression.")
     if m := _RATE.match(expression):
         count, unit = int(m.group(1)), m.group(2)
         hours = count if unit.startswith("hour") else count * 24
-        if not 4 <= hours <= 1000 * 24:
-            raise InvalidParameterException("The rotation schedule must be between 4 hours and 1000 days.")
-        return hours * 3_600_000
+        if not _MIN_INTERVAL_MS <= hours * 3_600_000 <= _MAX_INTERVAL_MS:
+            raise InvalidParameterException(_TOO_OFTEN)
+        return RotationSchedule(interval_ms=hours * 3_600_000)
     if expression.startswith("cron("):
-        raise LambdaUnavailable("stratus supports rate() rotation schedules; cron() ScheduleExpression is not implemented yet.")
+        try:
+            schedule = parse_expression(expression, timezone="UTC")
+        except ScheduleError:
+            raise InvalidParameterException(f"Invalid ScheduleExpression: {expression}") from None
+        assert isinstance(schedule, CronSchedule)
+        _check_cron_spacing(schedule)
+        return RotationSchedule(cron=schedule)
     raise InvalidParameterException(f"Invalid ScheduleExpression: {expression}")
 
 
-def lambda_client(client: InternalClient) -> ServiceClient:
+def _check_cron_spacing(schedule: CronSchedule) -> None:
+    """Reject a cron that fires more often than every four hours (over a sample of its next
+    fire times: enough for the hour and minute fields, which are what make it too frequent)."""
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    previous = None
+    for _ in range(12):
+        moment = schedule.next_after(moment)  # type: ignore[assignment]
+        if moment is None:
+            return
+        if previous is not None and (moment - previous).total_seconds() * 1000 < _MIN_INTERVAL_MS:
+            raise InvalidParameterException(_TOO_OFTEN)
+        previous = moment
+
+
+async def require_function(client: InternalClient, function_arn: str) -> None:
+    """RotateSecret's check before it changes anything: the rotation function exists."""
     try:
-        return client.lambda_
-    except AttributeError:
-        raise LambdaUnavailable(
-            "stratus does not implement AWS Lambda yet, so it cannot run a rotation function; RotateSecret changed nothing."
-        ) from None
+        await client.lambda_.get_function({"FunctionName": function_arn})
+    except AwsError as exc:
+        if exc.code in ("ResourceNotFoundException", "InvalidParameterValueException", "ValidationException"):
+            raise AwsError(_CANNOT_INVOKE, code="AccessDeniedException", status=400) from None
+        raise
 
 
 def pending_version(versions: list[Version]) -> Version | None:
@@ -129,7 +180,7 @@ class Rotations:
         event = {"Step": steps[0], "SecretId": secret.arn, "ClientRequestToken": token, "RotationToken": str(uuid.uuid4())}
         error = None
         try:
-            answer = await lambda_client(client).invoke(
+            answer = await client.lambda_.invoke(
                 {"FunctionName": secret.rotation["lambda_arn"], "Payload": json.dumps(event).encode()}
             )
             if answer.get("FunctionError"):
@@ -156,7 +207,7 @@ class Rotations:
                 else:
                     secret.rotation.pop("last_error", None)
                     secret.rotated_ms = now
-                    if secret.rotation.get("interval_ms"):
-                        secret.next_rotation_ms = now + secret.rotation["interval_ms"]
+                    if secret.rotation.get("enabled") and secret.rotation.get("rules"):
+                        secret.next_rotation_ms = rotation_schedule(secret.rotation["rules"]).next_after(now)
                         await self.schedule_next(tx, secret)
             await db.update_secret(tx, secret)

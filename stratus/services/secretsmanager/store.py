@@ -57,10 +57,8 @@ def _version(row: Row) -> Version:
 
 async def find_secret(tx: Tx, account: str, region: str, name: str, arn: str | None) -> Secret | None:
     """The secret whose full ARN is ``arn``, else the one named ``name``."""
-    if arn is not None:
-        row = await tx.fetchone(f"SELECT {_SECRET_COLUMNS} FROM secretsmanager_secrets WHERE arn = ?", (arn,))
-        if row:
-            return _secret(row)
+    if arn is not None and (found := await secret_by_arn(tx, arn)) is not None:
+        return found
     row = await tx.fetchone(
         f"SELECT {_SECRET_COLUMNS} FROM secretsmanager_secrets WHERE account = ? AND region = ? AND name = ?",
         (account, region, name),

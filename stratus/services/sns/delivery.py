@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from stratus.aws.arns import parse_arn, queue_url
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.engine.timers import Timer
@@ -289,7 +290,7 @@ class Delivery:
     # --- sending ---------------------------------------------------------------------------
 
     def _context(self, topic_arn: str, endpoint: str, trace: str | None) -> RequestContext:
-        parts = model.parse_arn(topic_arn, "sns")
+        parts = parse_arn(topic_arn, "sns")
         assert parts is not None
         url = urlsplit(endpoint)
         ctx = RequestContext(account=parts.account, region=parts.region, request_id=str(uuid.uuid4()),
@@ -371,10 +372,10 @@ def _sns_headers(kind: str, message_id: str, topic_arn: str, sub_arn: str | None
 
 
 def _queue_url(ctx: RequestContext, queue_arn: str) -> str:
-    parts = model.parse_arn(queue_arn, "sqs")
+    parts = parse_arn(queue_arn, "sqs")
     if parts is None:
         raise DeliveryFailed("InvalidParameter", f"Invalid SQS endpoint ARN {queue_arn}", retryable=False)
-    return f"{ctx.endpoint}/{parts.account}/{parts.resource}"
+    return queue_url(ctx.endpoint, parts.account, parts.resource)
 
 
 def _failure(error: AwsError) -> DeliveryFailed:

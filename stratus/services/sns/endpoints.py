@@ -16,11 +16,11 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from stratus.aws.arns import parse_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.aws.protocol import codec_for
 from stratus.aws.protocol.base import HttpRequest, HttpResponse
-from stratus.services.sns import model
 from stratus.services.sns import store as db
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class SnsEndpoints:
 
     async def _call(self, request: HttpRequest, operation: str, arn: str, params: dict[str, str]) -> HttpResponse:
         """Run the operation in the account and region of ``arn`` and answer as the query protocol does."""
-        parts = model.parse_arn(arn, "sns")
+        parts = parse_arn(arn, "sns")
         ctx = RequestContext(request_id=str(uuid.uuid4()), service="sns", operation=operation, protocol="query",
                              host=request.headers.get("host", "localhost:4566"))
         if parts is not None:

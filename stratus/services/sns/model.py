@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stratus.aws.api.sns import InvalidParameterException, InvalidParameterValueException
+from stratus.aws.arns import parse_arn, root_arn
 
 DEFAULT_MAX_MESSAGE_SIZE = 262_144  # 256 KiB unless the topic's MaximumMessageSize says otherwise
 MIN_MAX_MESSAGE_SIZE = 1_024
@@ -69,20 +70,6 @@ def invalid(detail: str) -> InvalidParameterException:
 
 def topic_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:sns:{region}:{account}:{name}"
-
-
-@dataclass(frozen=True, slots=True)
-class ArnParts:
-    region: str
-    account: str
-    resource: str
-
-
-def parse_arn(arn: str, service: str) -> ArnParts | None:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != service or not parts[5]:
-        return None
-    return ArnParts(parts[3], parts[4], parts[5])
 
 
 def topic_of_subscription(subscription_arn: str) -> str:
@@ -168,7 +155,7 @@ def add_permission(policy: str, arn: str, label: str, accounts: list[str], actio
     statements = document.setdefault("Statement", [])
     if any(s.get("Sid") == label for s in statements):
         raise invalid("Statement already exists")
-    principals = [f"arn:aws:iam::{a}:root" if a.isdigit() else a for a in accounts]
+    principals = [root_arn(a) if a.isdigit() else a for a in accounts]
     statements.append({
         "Sid": label,
         "Effect": "Allow",

@@ -61,6 +61,7 @@ from stratus.aws.api.sns import (
     UntagResourceRequest,
     UntagResourceResponse,
 )
+from stratus.aws.arns import parse_arn, root_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.services.events.patterns import PatternError
@@ -127,7 +128,7 @@ class SnsProvider(SnsApi):
     # --- helpers ---------------------------------------------------------------------------
 
     async def _topic(self, tx: Tx, ctx: RequestContext, arn: str) -> Topic:
-        parts = model.parse_arn(arn, "sns")
+        parts = parse_arn(arn, "sns")
         if parts is None or ":" in parts.resource:
             raise invalid("TopicArn")
         topic = await db.get_topic(tx, arn)
@@ -136,7 +137,7 @@ class SnsProvider(SnsApi):
         return topic
 
     async def _subscription(self, tx: Tx, arn: str) -> Subscription:
-        parts = model.parse_arn(arn, "sns")
+        parts = parse_arn(arn, "sns")
         if parts is None or parts.resource.count(":") != 1:
             raise invalid("SubscriptionArn")
         sub = await db.get_subscription(tx, arn)
@@ -191,7 +192,7 @@ class SnsProvider(SnsApi):
 
     async def delete_topic(self, ctx: RequestContext, request: DeleteTopicInput) -> None:
         async with self.store.transaction() as tx:
-            parts = model.parse_arn(request["TopicArn"], "sns")
+            parts = parse_arn(request["TopicArn"], "sns")
             if parts is None:
                 raise invalid("TopicArn")
             # Deleting a topic that does not exist succeeds (the call is idempotent).
@@ -370,7 +371,7 @@ class SnsProvider(SnsApi):
             "ConfirmationWasAuthenticated": "true" if sub.confirmed else "false",
             "PendingConfirmation": "false" if sub.confirmed else "true",
             "RawMessageDelivery": "false",
-            "SubscriptionPrincipal": ctx.principal_arn or f"arn:aws:iam::{sub.account}:root",
+            "SubscriptionPrincipal": ctx.principal_arn or root_arn(sub.account),
             **sub.attributes,
         }
         if sub.attributes.get("FilterPolicy"):

@@ -12,7 +12,6 @@ Expiration policies are durable timers on the stratus clock.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from typing import Any
 
@@ -64,8 +63,10 @@ from stratus.aws.api.ssm import (
     UpdateServiceSettingRequest,
     UpdateServiceSettingResult,
 )
+from stratus.aws.arns import root_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError, ValidationException
+from stratus.aws.pagination import page_token, token_key
 from stratus.engine.timers import Timer
 from stratus.services.ssm import filters as flt
 from stratus.services.ssm import model
@@ -97,17 +98,8 @@ def _version_not_found(name: str, version: int) -> ParameterVersionNotFound:
     )
 
 
-def _token(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def _untoken(token: str | None) -> str:
-    if not token:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, binascii.Error):
-        raise InvalidNextToken("The specified token isn't valid.") from None
+def _invalid_token() -> InvalidNextToken:
+    return InvalidNextToken("The specified token isn't valid.")
 
 
 def _seconds(ms: int) -> float:
@@ -115,7 +107,7 @@ def _seconds(ms: int) -> float:
 
 
 def _user(ctx: RequestContext) -> str:
-    return ctx.principal_arn or f"arn:aws:iam::{ctx.account}:root"
+    return ctx.principal_arn or root_arn(ctx.account)
 
 
 def _tags_of(tags: list[dict[str, str]] | None) -> dict[str, str]:
@@ -392,7 +384,7 @@ class SsmProvider(SsmApi):
         filters = flt.compile_filters(request.get("ParameterFilters"), by_path=True)
         label_filter = next((f for f in filters if f.key == "Label"), None)
         limit = request.get("MaxResults") or 10
-        after = _untoken(request.get("NextToken"))
+        after = token_key(request.get("NextToken"), _invalid_token())
         prefix = "" if path == "/" else path.rstrip("/") + "/"
         chosen: list[Version] = []
         more = False
@@ -420,7 +412,7 @@ class SsmProvider(SsmApi):
             ]
         }
         if more:
-            result["NextToken"] = _token(chosen[-1].name)
+            result["NextToken"] = page_token(chosen[-1].name)
         return result
 
     async def describe_parameters(self, ctx: RequestContext, request: DescribeParametersRequest) -> DescribeParametersResult:
@@ -430,7 +422,7 @@ class SsmProvider(SsmApi):
             request.get("ParameterFilters"), by_path=False
         )
         limit = request.get("MaxResults") or 10
-        after = _untoken(request.get("NextToken"))
+        after = token_key(request.get("NextToken"), _invalid_token())
         if request.get("Shared"):
             # Only parameters shared through AWS RAM are listed then; stratus has no RAM shares.
             return {"Parameters": []}
@@ -456,7 +448,7 @@ class SsmProvider(SsmApi):
                 page.append(self._metadata(ctx, current))
         result: DescribeParametersResult = {"Parameters": page}
         if more:
-            result["NextToken"] = _token(page[-1]["Name"])
+            result["NextToken"] = page_token(page[-1]["Name"])
         return result
 
     async def get_parameter_history(
@@ -464,7 +456,7 @@ class SsmProvider(SsmApi):
     ) -> GetParameterHistoryResult:
         name = self._name_of(ctx, request["Name"])
         limit = request.get("MaxResults") or 50
-        after_text = _untoken(request.get("NextToken"))
+        after_text = token_key(request.get("NextToken"), _invalid_token())
         if after_text and not after_text.isdigit():
             raise InvalidNextToken("The specified token isn't valid.")
         async with self.store.transaction() as tx:
@@ -482,7 +474,7 @@ class SsmProvider(SsmApi):
             history.append(item)
         result: GetParameterHistoryResult = {"Parameters": history}
         if more:
-            result["NextToken"] = _token(str(page[-1].version))
+            result["NextToken"] = page_token(str(page[-1].version))
         return result
 
     # --- labels ---------------------------------------------------------------------------

@@ -7,11 +7,12 @@ import binascii
 import json
 import re
 import secrets
-import string
 from dataclasses import dataclass
 from typing import Any
 
 from stratus.aws.api.sts import InvalidIdentityTokenException
+from stratus.aws.arns import is_account_id, parse_arn
+from stratus.aws.identity import new_access_key
 
 TEMPORARY_KEY_PREFIX = "ASIA"
 
@@ -23,10 +24,8 @@ ROLE_CHAINING_MAX_S = 3600
 SESSION_TOKEN_DEFAULT_S = 43200
 ROOT_SESSION_MAX_S = 3600
 
-_KEY_ALPHABET = string.ascii_uppercase + string.digits
-_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
-# arn:aws:iam::<account>:role/<path/><name>
-_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)$")
+# The resource of a role ARN: role/<path/><name>
+_ROLE = re.compile(r"^role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +37,7 @@ class Credentials:
 
 def new_credentials() -> Credentials:
     """Temporary credentials as STS issues them: ASIA + 16 characters, a 40-character secret, a token."""
-    key_id = TEMPORARY_KEY_PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
-    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    key_id, secret = new_access_key(TEMPORARY_KEY_PREFIX)
     # Real tokens are opaque blobs of several hundred characters; clients only pass them back.
     token = "FwoGZXIvYXdzE" + base64.b64encode(secrets.token_bytes(192)).decode()
     return Credentials(key_id, secret, token)
@@ -47,8 +45,11 @@ def new_credentials() -> Credentials:
 
 def parse_role_arn(arn: str) -> tuple[str, str] | None:
     """(account, role name) of a role ARN, None if it is not one."""
-    match = _ROLE_ARN.match(arn)
-    return (match.group(1), match.group(2)) if match else None
+    parsed = parse_arn(arn, "iam")
+    if parsed is None or parsed.partition != "aws" or parsed.region or not is_account_id(parsed.account):
+        return None
+    match = _ROLE.match(parsed.resource)
+    return (parsed.account, match.group(1)) if match else None
 
 
 def assumed_role_arn(account: str, role_name: str, session: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from stratus.aws.api import sts as api
 from stratus.aws.api.iam import NoSuchEntityException
 from stratus.aws.api.sts import ExpiredTokenException, MalformedPolicyDocumentException, StsApi
+from stratus.aws.arns import parse_arn_strict
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.aws.identity import Identity
@@ -123,7 +124,7 @@ class StsProvider(StsApi):
         self, role: dict[str, Any], session_name: str, duration_s: int, data: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(Credentials, AssumedRoleUser) of a new session of ``role``."""
-        account = role["Arn"].split(":")[4]
+        account = parse_arn_strict(role["Arn"], "iam").account
         principal = model.assumed_role_arn(account, role["RoleName"], session_name)
         user_id = f"{role['RoleId']}:{session_name}"
         data = {"role_arn": role["Arn"], "session_name": session_name, **data}

@@ -6,10 +6,9 @@ Docs: EventBridge user guide "Archiving and replaying events".
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.events.conftest import bodies, receive
+from tests.helpers import bodies, receive, wait_for
 
 
 def test_an_archive_is_replayed_with_replay_name(events, sqs, make_queue, unique, advance_clock):
@@ -41,10 +40,7 @@ def test_an_archive_is_replayed_with_replay_name(events, sqs, make_queue, unique
     assert started["State"] == "STARTING"
     (event,) = bodies(receive(sqs, url, 1))
     assert event["replay-name"] == replay and event["detail"] == {"n": 1}
-    deadline = time.monotonic() + 10
-    while events.describe_replay(ReplayName=replay)["State"] != "COMPLETED" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert events.describe_replay(ReplayName=replay)["State"] == "COMPLETED"
+    assert wait_for(lambda: events.describe_replay(ReplayName=replay)["State"] == "COMPLETED", timeout=10)
     assert [r["ReplayName"] for r in events.list_replays(NamePrefix=replay)["Replays"]] == [replay]
     # Replayed events are not archived again.
     assert events.describe_archive(ArchiveName=archive)["EventCount"] == 1

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import advance, client_for
-from tests.integration.events.conftest import bodies, receive
+from tests.helpers import bodies, queue_arn, receive
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,7 @@ def test_accepted_events_survive_sigkill(server_factory):
     server = server_factory().start()
     events, sqs = client_for(server.endpoint, "events"), client_for(server.endpoint, "sqs")
     url = sqs.create_queue(QueueName="after-crash")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = queue_arn(sqs, url)
     events.create_event_bus(Name="orders")
     events.put_rule(Name="all", EventBusName="orders", EventPattern=json.dumps({"source": ["shop"]}))
     events.put_targets(Rule="all", EventBusName="orders", Targets=[{"Id": "q", "Arn": arn, "InputPath": "$.detail"}])

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.integration.events.conftest import error_code, receive
+from tests.helpers import error_code, receive
 
 ATTRIBUTES = ["RULE_ARN", "TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE", "EXHAUSTED_RETRY_CONDITION", "RETRY_ATTEMPTS"]
 
@@ -153,3 +153,21 @@ def test_rules_list_with_prefix_and_pages(events, unique):
     events.delete_event_bus(Name=bus)
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.list_rules(EventBusName=bus)
+
+
+def test_tags_on_rules_and_buses_and_missing_resources(events, unique):
+    bus = unique("tagbus")
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    rule_arn = events.put_rule(Name="r", EventBusName=bus, EventPattern='{"source": ["s"]}')["RuleArn"]
+    default_rule_arn = events.put_rule(Name=unique("r"), EventPattern='{"source": ["s"]}')["RuleArn"]
+    for arn in (bus_arn, rule_arn, default_rule_arn):
+        events.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": arn[-6:]}])
+        assert events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "k", "Value": arn[-6:]}]
+    events.untag_resource(ResourceARN=rule_arn, TagKeys=["k"])
+    assert events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"] == []
+    for missing in (bus_arn + "-gone", rule_arn + "-gone", bus_arn.replace(":event-bus/", ":archive/")):
+        with pytest.raises(events.exceptions.ResourceNotFoundException):
+            events.tag_resource(ResourceARN=missing, Tags=[{"Key": "k", "Value": "v"}])
+    events.delete_rule(Name="r", EventBusName=bus)
+    events.delete_rule(Name=default_rule_arn.rsplit("/", 1)[1])
+    events.delete_event_bus(Name=bus)

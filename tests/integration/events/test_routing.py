@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import client_for
-from tests.integration.events.conftest import bodies, receive
+from tests.helpers import bodies, receive
 
 
 def test_a_rule_routes_by_detail_action_to_two_queues(events, sqs, make_queue, unique):

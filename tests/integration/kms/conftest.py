@@ -25,14 +25,6 @@ def make_key(kms: Any) -> Callable[..., str]:
     return make
 
 
-def error_code(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-def error_message(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Message"]
-
-
 @pytest.fixture
 def raw_kms(endpoint: str) -> Any:
     """A KMS client that sends out-of-range values, so the server's own validation answers."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.kms.conftest import error_code
+from tests.helpers import error_code
 
 
 def test_create_list_update_delete(kms, make_key, unique):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.conftest import advance, client_for
+from tests.helpers import gone, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -45,15 +43,8 @@ def test_everything_survives_sigkill(server_factory):
     assert kms.describe_key(KeyId=doomed)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
     advance(server.endpoint, 7 * 86400 + 1)  # the deletion timer outlived the crash
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            kms.describe_key(KeyId=doomed)
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "NotFoundException"
-            break
-        assert time.monotonic() < deadline, "the scheduled deletion did not happen after the restart"
-        time.sleep(0.1)
+    assert wait_for(lambda: gone(lambda: kms.describe_key(KeyId=doomed), "NotFoundException")), \
+        "the scheduled deletion did not happen after the restart"
 
 
 def test_plaintexts_are_not_in_the_sqlite_file(server_factory, backend):

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.conftest import client_for
-from tests.integration.kms.conftest import error_code
+from tests.helpers import error_code
 
 
 def test_round_trip_with_every_key_id_form(kms, make_key, unique):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
-from stratus.config import Config
 from stratus.node import Node
+from tests.helpers import run_in_node
 
 
 def test_a_service_encrypts_with_its_aws_managed_key_in_the_callers_account(tmp_path: Path, store_url: str) -> None:
@@ -28,12 +27,4 @@ def test_a_service_encrypts_with_its_aws_managed_key_in_the_callers_account(tmp_
             await stranger.decrypt({"CiphertextBlob": blob})  # the default account has no such key
         assert info.value.code == "InvalidCiphertextException"
 
-    async def run() -> None:
-        node = Node(Config(data_dir=tmp_path / "data", store=store_url))
-        await node.start()
-        try:
-            await body(node)
-        finally:
-            await node.stop()
-
-    asyncio.run(run())
+    run_in_node(tmp_path / "data", store_url, body)

@@ -8,12 +8,11 @@ developerguide/rotate-keys.html.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.kms.conftest import error_code
+from tests.helpers import error_code, gone, wait_for
 
 
 def test_create_and_describe_a_symmetric_key(kms):
@@ -139,18 +138,6 @@ def test_cancel_key_deletion_leaves_the_key_disabled(kms, make_key):
     assert meta["KeyState"] == "Disabled" and "DeletionDate" not in meta
 
 
-def wait_until_gone(kms, key_id: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            kms.describe_key(KeyId=key_id)
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "NotFoundException"
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{key_id} was not deleted")
-
-
 def test_the_deletion_happens_when_the_window_ends(kms, make_key, unique, advance_clock):
     key_id, kept = make_key(), make_key()
     alias = f"alias/{unique('doomed')}"
@@ -159,7 +146,7 @@ def test_the_deletion_happens_when_the_window_ends(kms, make_key, unique, advanc
     kms.schedule_key_deletion(KeyId=kept, PendingWindowInDays=7)
     kms.cancel_key_deletion(KeyId=kept)
     advance_clock(7 * 86400 + 1)
-    wait_until_gone(kms, key_id)
+    assert wait_for(lambda: gone(lambda: kms.describe_key(KeyId=key_id), "NotFoundException")), f"{key_id} was not deleted"
     with pytest.raises(ClientError) as exc:
         kms.encrypt(KeyId=key_id, Plaintext=b"p")
     assert error_code(exc) == "NotFoundException"
@@ -245,11 +232,9 @@ def test_automatic_rotation_runs_on_the_stratus_clock(kms, make_key, advance_clo
     old = kms.encrypt(KeyId=key_id, Plaintext=b"old")["CiphertextBlob"]
     kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
     advance_clock(90 * 86400 + 1)
-    deadline = time.monotonic() + 20
-    while not kms.list_key_rotations(KeyId=key_id)["Rotations"]:
-        assert time.monotonic() < deadline, "the rotation did not happen"
-        time.sleep(0.1)
-    (rotation,) = kms.list_key_rotations(KeyId=key_id)["Rotations"]
+    rotations = wait_for(lambda: kms.list_key_rotations(KeyId=key_id)["Rotations"])
+    assert rotations, "the rotation did not happen"
+    (rotation,) = rotations
     assert rotation["RotationType"] == "AUTOMATIC"
     assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"old"
 

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-from tests.integration.kms.conftest import error_code
+from tests.helpers import error_code
 
 _HASH = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 

@@ -42,7 +42,7 @@ def test_invoke_request_errors(lam: Any, make_function: Any, unique: Any) -> Non
     with pytest.raises(lam.exceptions.InvalidRequestContentException):
         lam.invoke(FunctionName=name, Payload=b"{not json")
     with pytest.raises(lam.exceptions.RequestTooLargeException):
-        lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"x": "y" * 300_000}))
+        lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"x": "y" * 1_100_000}))
     with pytest.raises(lam.exceptions.InvalidRequestContentException):
         lam.invoke(FunctionName=name, ClientContext="%%%not base64")
     with pytest.raises(lam.exceptions.ResourceNotFoundException):

@@ -37,16 +37,3 @@ def make_stream(logs: Any, make_group: Callable[..., str]) -> Callable[..., tupl
         return group, stream
 
     return make
-
-
-def error_code(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-def now_ms(endpoint: str) -> int:
-    """The stratus clock's now (tests advance it), read from the server."""
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(f"{endpoint}/_stratus/clock", timeout=10) as resp:
-        return int(json.load(resp)["now_ms"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.logs.conftest import error_code, now_ms
+from tests.helpers import error_code, server_now_ms
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -25,7 +25,7 @@ def test_streams_create_describe_delete(logs, make_group, endpoint):
         logs.create_log_stream(logGroupName=group + "-missing", logStreamName="a")
     with pytest.raises(logs.exceptions.ClientError):
         logs.create_log_stream(logGroupName=group, logStreamName="bad:name")
-    now = now_ms(endpoint)
+    now = server_now_ms(endpoint)
     put(logs, group, "c", ["one"], now - 1000)
     put(logs, group, "a", ["two"], now)
 
@@ -60,7 +60,7 @@ def test_streams_create_describe_delete(logs, make_group, endpoint):
 
 def test_put_log_events_unknown_group_or_stream(logs, make_stream, endpoint):
     group, stream = make_stream()
-    event = [{"timestamp": now_ms(endpoint), "message": "x"}]
+    event = [{"timestamp": server_now_ms(endpoint), "message": "x"}]
     with pytest.raises(logs.exceptions.ResourceNotFoundException) as exc:
         logs.put_log_events(logGroupName=group, logStreamName="nope", logEvents=event)
     assert exc.value.response["Error"]["Message"] == "The specified log stream does not exist."
@@ -71,7 +71,7 @@ def test_put_log_events_unknown_group_or_stream(logs, make_stream, endpoint):
 
 def test_put_log_events_batch_rules(logs, make_stream, endpoint):
     group, stream = make_stream()
-    now = now_ms(endpoint)
+    now = server_now_ms(endpoint)
     with pytest.raises(logs.exceptions.InvalidParameterException) as exc:
         logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
             {"timestamp": now, "message": "b"}, {"timestamp": now - 1, "message": "a"}])
@@ -98,7 +98,7 @@ def test_put_log_events_batch_rules(logs, make_stream, endpoint):
 def test_rejected_old_new_and_expired_events(logs, make_stream, endpoint):
     group, stream = make_stream()
     logs.put_retention_policy(logGroupName=group, retentionInDays=1)
-    now = now_ms(endpoint)
+    now = server_now_ms(endpoint)
     events = [
         {"timestamp": now - 15 * DAY, "message": "too old and expired"},
         {"timestamp": now - 2 * DAY, "message": "expired"},
@@ -116,7 +116,7 @@ def test_rejected_old_new_and_expired_events(logs, make_stream, endpoint):
 
 def test_get_log_events_tokens_both_directions(logs, make_stream, endpoint):
     group, stream = make_stream()
-    now = now_ms(endpoint)
+    now = server_now_ms(endpoint)
     put(logs, group, stream, [f"m{i}" for i in range(10)], now - 10_000)
 
     latest = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=3)  # the newest, by default

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from tests.conftest import advance, client_for
-from tests.integration.logs.conftest import now_ms
+from tests.helpers import server_now_ms, wait_for
 
 APACHE = [
     '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534',
@@ -25,7 +24,7 @@ TEXT = ["[ERROR] fatal exception", "Exiting with ERRORCODE: -1", "[WARN] Failed 
 @pytest.fixture
 def loaded(logs, make_group, endpoint):
     group = make_group()
-    now = now_ms(endpoint)
+    now = server_now_ms(endpoint)
     for stream, messages in (("web", APACHE), ("app-json", JSON_EVENTS), ("app-text", TEXT)):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         logs.put_log_events(logGroupName=group, logStreamName=stream,
@@ -95,27 +94,20 @@ def test_filter_results_streams_paging_and_errors(logs, loaded):
     assert [e["eventId"] for e in ranged] == [e["eventId"] for e in everything if start <= e["timestamp"] < start + 2]
 
 
-def _wait_for(check, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.1)
-
-
 def test_retention_removes_old_events_when_the_clock_moves(logs, make_stream, endpoint):
     group, stream = make_stream()
     logs.put_retention_policy(logGroupName=group, retentionInDays=1)
-    now = now_ms(endpoint)
+    now = server_now_ms(endpoint)
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": now - 1000, "message": "old"}])
     advance(endpoint, 12 * 3600)
     logs.put_log_events(logGroupName=group, logStreamName=stream,
-                        logEvents=[{"timestamp": now_ms(endpoint), "message": "new"}])
+                        logEvents=[{"timestamp": server_now_ms(endpoint), "message": "new"}])
     advance(endpoint, 13 * 3600)  # "old" is now 25 hours old, "new" 13
     # Reads leave expired events out at once; the sweep timer deletes them (storedBytes drops).
     assert messages(logs, group, "") == ["new"]
     got = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]
     assert [e["message"] for e in got] == ["new"]
-    _wait_for(lambda: logs.describe_log_streams(logGroupName=group)["logStreams"][0]["storedBytes"] == 3)
+    assert wait_for(lambda: logs.describe_log_streams(logGroupName=group)["logStreams"][0]["storedBytes"] == 3)
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["storedBytes"] == 3
 
 
@@ -126,7 +118,7 @@ def test_everything_survives_a_restart(server_factory):
     logs.create_log_group(logGroupName="/durable/app", tags={"k": "v"})
     logs.put_retention_policy(logGroupName="/durable/app", retentionInDays=7)
     logs.create_log_stream(logGroupName="/durable/app", logStreamName="s")
-    now = now_ms(server.endpoint)
+    now = server_now_ms(server.endpoint)
     logs.put_log_events(logGroupName="/durable/app", logStreamName="s",
                         logEvents=[{"timestamp": now + i, "message": f"line {i}"} for i in range(5)])
     logs.put_metric_filter(logGroupName="/durable/app", filterName="f", filterPattern="line",
@@ -145,4 +137,4 @@ def test_everything_survives_a_restart(server_factory):
     assert len(logs.describe_subscription_filters(logGroupName="/durable/app")["subscriptionFilters"]) == 1
     # The retention sweep timer survived too: 8 days on, the events are gone from the store.
     advance(server.endpoint, 8 * 86400)
-    _wait_for(lambda: logs.describe_log_streams(logGroupName="/durable/app")["logStreams"][0]["storedBytes"] == 0)
+    assert wait_for(lambda: logs.describe_log_streams(logGroupName="/durable/app")["logStreams"][0]["storedBytes"] == 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.logs.conftest import error_code
+from tests.helpers import error_code
 
 
 def test_create_describe_delete(logs, make_group, unique):

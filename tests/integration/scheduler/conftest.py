@@ -7,14 +7,14 @@ and tests that need an exact clock position start their own with ``server_factor
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ServerProcess, advance, client_for, create_pg_database, drop_pg_database
+from tests.conftest import ServerProcess, advance, client_for, live_server
+from tests.helpers import nothing_arrives, queue_arn, receive
 
 ROLE = "arn:aws:iam::000000000000:role/scheduler"
 OFF = {"Mode": "OFF"}
@@ -27,14 +27,8 @@ def scheduler(endpoint: str) -> Any:
 
 @pytest.fixture(scope="module")
 def sched_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    url = create_pg_database() if backend == "postgresql" else "sqlite"
-    server = ServerProcess(tmp_path_factory.mktemp(f"scheduler-{backend}"), url).start()
-    try:
+    with live_server(backend, tmp_path_factory.mktemp(f"scheduler-{backend}")) as server:
         yield server
-    finally:
-        server.stop()
-        if backend == "postgresql":
-            drop_pg_database(url)
 
 
 class Cloud:
@@ -54,29 +48,15 @@ class Cloud:
     def queue(self, name: str, **attributes: str) -> tuple[str, str]:
         """A new queue: (url, arn)."""
         url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
+        return url, queue_arn(self.sqs, url)
 
     def messages(self, url: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
         """Receive (and delete) until ``count`` messages arrived or ``timeout`` passed."""
-        got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while len(got) < count and time.monotonic() < deadline:
-            batch = self.sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=1,
-                MessageAttributeNames=["All"],
-                AttributeNames=["All"],
-            ).get("Messages", [])
-            for message in batch:
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            got.extend(batch)
-        return got
+        return receive(self.sqs, url, count, timeout=timeout, MessageAttributeNames=["All"], AttributeNames=["All"])
 
     def empty(self, url: str) -> bool:
         """No message is waiting in the queue right now (callers first wait for a control event)."""
-        return not self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages")
+        return nothing_arrives(self.sqs, url, wait_s=0)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ Reference (CreateSchedule, UpdateSchedule, DeleteScheduleGroup, TagResource).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import client_for
+from tests.helpers import gone, wait_for
 from tests.integration.scheduler.conftest import OFF, ROLE, error_of
 
 TARGET = {"Arn": "arn:aws:sqs:us-east-1:000000000000:nowhere", "RoleArn": ROLE}
@@ -151,17 +151,10 @@ def test_deleting_a_group_deletes_its_schedules(scheduler: Any, unique: Callable
     create(scheduler, name, GroupName=group)
     scheduler.delete_schedule_group(Name=group)
 
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            state = scheduler.get_schedule_group(Name=group)["State"]
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "ResourceNotFoundException"
-            break
-        assert state == "DELETING"  # as AWS, until its schedules are gone
-        time.sleep(0.1)
-    else:
-        pytest.fail("the group was never deleted")
+    def still_deleting() -> None:
+        assert scheduler.get_schedule_group(Name=group)["State"] == "DELETING"  # as AWS, until its schedules are gone
+
+    assert wait_for(lambda: gone(still_deleting, "ResourceNotFoundException"), timeout=15), "the group was never deleted"
     with pytest.raises(ClientError) as excinfo:
         scheduler.get_schedule(Name=name, GroupName=group)
     assert error_of(excinfo)[0] == "ResourceNotFoundException"

@@ -12,10 +12,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from botocore.exceptions import ClientError
-
 from tests.conftest import client_for
+from tests.helpers import gone, wait_for
 from tests.integration.scheduler.conftest import OFF, ROLE, Cloud
 
 CONTEXT = (
@@ -63,16 +61,8 @@ def test_at_schedule_fires_once_and_deletes_itself(cloud: Cloud, unique: Callabl
     body = json.loads(cloud.messages(url)[0]["Body"])
     assert body["at"] == datetime.fromtimestamp(when // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            cloud.scheduler.get_schedule(Name=name)
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "ResourceNotFoundException"
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the completed at() schedule was not deleted")
+    assert wait_for(lambda: gone(lambda: cloud.scheduler.get_schedule(Name=name), "ResourceNotFoundException")), \
+        "the completed at() schedule was not deleted"
 
     # No second invocation: a control schedule fires later, and the at() queue stays empty.
     control_url, control_arn = cloud.queue(unique("control"))

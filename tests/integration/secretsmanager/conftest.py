@@ -25,11 +25,3 @@ def make_secret(sm: Any, unique: Callable[[str], str]) -> Callable[..., dict[str
         return sm.create_secret(Name=unique(prefix), **kwargs)
 
     return make
-
-
-def error_code(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-def error_message(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Message"]

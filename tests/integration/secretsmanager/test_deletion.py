@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import advance, client_for
-from tests.integration.secretsmanager.conftest import error_code, error_message
+from tests.helpers import error_code, error_message, gone, wait_for
 
 MARKED = "You can't perform this operation on the secret because it was marked for deletion."
 
@@ -100,16 +100,8 @@ def test_deletion_happens_when_the_window_ends_even_across_a_restart(server_fact
     assert sm.describe_secret(SecretId=doomed["ARN"])["Name"] == "doomed"  # still in its window
 
     advance(server.endpoint, 86400 + 1)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            sm.describe_secret(SecretId=doomed["ARN"])
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "ResourceNotFoundException"
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the secret was not deleted when its recovery window ended")
+    assert wait_for(lambda: gone(lambda: sm.describe_secret(SecretId=doomed["ARN"]), "ResourceNotFoundException")), \
+        "the secret was not deleted when its recovery window ended"
     assert sm.get_secret_value(SecretId=saved["ARN"])["SecretString"] == "y"
     # After deletion the name can be used again.
     assert sm.create_secret(Name="doomed", SecretString="z")["ARN"] != doomed["ARN"]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import client_for
+from tests.helpers import aws_cli
 
 pytestmark = pytest.mark.slow
 
@@ -80,24 +78,7 @@ def test_secrets_survive_sigkill(server_factory):
 
 def test_aws_cli_reads_a_secret_value(sm, make_secret, endpoint):
     created = make_secret(SecretString='{"signing_secret": "abc123"}')
-    aws = Path(sys.executable).parent / "aws"
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    out = subprocess.run(
-        [str(aws), "secretsmanager", "get-secret-value", "--secret-id", created["Name"], "--endpoint-url", endpoint, "--output", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    answer = json.loads(out.stdout)
+    answer = aws_cli(endpoint, "secretsmanager", "get-secret-value", "--secret-id", created["Name"])
     assert answer["SecretString"] == '{"signing_secret": "abc123"}'
     assert answer["ARN"] == created["ARN"]
     assert answer["VersionStages"] == ["AWSCURRENT"]

@@ -8,7 +8,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.secretsmanager.conftest import error_code, error_message
+from tests.helpers import error_code, error_message
 
 POLICY = json.dumps(
     {

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.secretsmanager.conftest import error_code, error_message
+from tests.helpers import error_code, error_message
 
 
 def _stages(sm, secret_id: str) -> dict[str, list[str]]:

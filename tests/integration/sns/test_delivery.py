@@ -16,7 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.integration.sns.conftest import captured, nothing_arrives, receive, subscribe_queue, wait_for
+from tests.helpers import nothing_arrives, receive, wait_for
+from tests.integration.sns.conftest import captured, subscribe_queue
 
 
 def test_fan_out_to_three_queues_with_one_filtered(sns, sqs, make_topic, make_queue):

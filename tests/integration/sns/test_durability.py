@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import client_for
-from tests.integration.sns.conftest import receive
+from tests.helpers import queue_arn, receive
 
 
 @pytest.mark.slow
@@ -20,7 +20,7 @@ def test_publish_then_sigkill_then_delivery_after_restart(server_factory):
     for name in ("a", "b", "c.fifo"):
         url = sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"} if name.endswith(".fifo") else {})[
             "QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = queue_arn(sqs, url)
         queues[name] = url
         sns.subscribe(TopicArn=fifo_topic if name.endswith(".fifo") else topic, Protocol="sqs", Endpoint=arn,
                       Attributes={"RawMessageDelivery": "true"})

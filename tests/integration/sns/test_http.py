@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.integration.sns.conftest import receive, wait_for
+from tests.helpers import receive, wait_for
 
 
 class Recorder:

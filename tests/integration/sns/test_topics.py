@@ -12,7 +12,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.sns.conftest import error_code, error_message, subscribe_queue
+from tests.helpers import error_code, error_message
+from tests.integration.sns.conftest import subscribe_queue
 
 
 def test_create_topic_is_idempotent_and_has_aws_defaults(sns, unique):

@@ -19,11 +19,3 @@ def ssm(endpoint: str) -> Any:
 def root(unique: Callable[[str], str]) -> str:
     """A hierarchy of this test's own ("/t-1a2b3c4d5e"), so tests can share one server."""
     return "/" + unique("t")
-
-
-def error_code(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Code"]
-
-
-def error_message(excinfo: pytest.ExceptionInfo[Any]) -> str:
-    return excinfo.value.response["Error"]["Message"]

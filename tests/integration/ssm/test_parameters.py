@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.ssm.conftest import error_code, error_message
+from tests.helpers import error_code, error_message
 
 
 def test_put_get_and_overwrite_make_versions(ssm: Any, root: str) -> None:

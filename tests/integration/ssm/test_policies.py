@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.ssm.conftest import error_code
+from tests.helpers import error_code
 
 
 def _iso(ms: int) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.ssm.conftest import error_code
+from tests.helpers import error_code
 
 
 def _seed(ssm: Any, root: str) -> None:

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import ServerProcess, advance, client_for
-from tests.integration.ssm.conftest import error_code
+from tests.helpers import aws_cli, error_code, wait_for
 
 SECRET = "s3cr3t-slack-channel-C0FFEE42"
 
@@ -103,31 +99,14 @@ def test_expiration_timer_survives_a_crash(server_factory: Callable[..., ServerP
     ssm = client_for(server.endpoint, "ssm")
     assert ssm.get_parameter(Name="/tmp/token")["Parameter"]["Value"] == "v"
     advance(server.endpoint, 3601)
-    for _ in range(100):
-        if ssm.get_parameters(Names=["/tmp/token"])["InvalidParameters"]:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the Expiration timer did not fire after the restart")
+    assert wait_for(lambda: ssm.get_parameters(Names=["/tmp/token"])["InvalidParameters"], timeout=10), \
+        "the Expiration timer did not fire after the restart"
 
 
 def test_aws_cli_reads_parameters_by_path(ssm: Any, root: str, endpoint: str) -> None:
     ssm.put_parameter(Name=f"{root}/mfe/catalog", Value="https://catalog", Type="String")
     ssm.put_parameter(Name=f"{root}/mfe/reviews/url", Value="https://reviews", Type="String")
     ssm.put_parameter(Name=f"{root}/unrelated", Value="x", Type="String")
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    aws = Path(sys.executable).parent / "aws"
-    out = subprocess.run(
-        [str(aws), "ssm", "get-parameters-by-path", "--path", f"{root}/mfe", "--recursive",
-         "--endpoint-url", endpoint, "--output", "json"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
-    )
-    values = {p["Name"]: p["Value"] for p in json.loads(out.stdout)["Parameters"]}
+    answer = aws_cli(endpoint, "ssm", "get-parameters-by-path", "--path", f"{root}/mfe", "--recursive")
+    values = {p["Name"]: p["Value"] for p in answer["Parameters"]}
     assert values == {f"{root}/mfe/catalog": "https://catalog", f"{root}/mfe/reviews/url": "https://reviews"}

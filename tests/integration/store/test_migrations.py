@@ -9,7 +9,7 @@ import pytest
 
 from stratus.store import Store, load_migrations
 from stratus.store.migrate import render, statements
-from stratus.store.postgres import to_pyformat
+from stratus.store.postgres import to_numbered
 
 pytestmark = pytest.mark.anyio
 
@@ -102,6 +102,6 @@ def test_render_and_split_for_sqlite() -> None:
 
 
 def test_placeholders_are_rewritten_outside_quotes_only() -> None:
-    assert to_pyformat("SELECT '?%' || ? FROM t WHERE \"a?\" = ? AND b LIKE 'x%'") == (
-        "SELECT '?%%' || %s FROM t WHERE \"a?\" = %s AND b LIKE 'x%%'"
+    assert to_numbered("SELECT '?%' || ? FROM t WHERE \"a?\" = ? AND b LIKE 'x%'") == (
+        "SELECT '?%' || $1 FROM t WHERE \"a?\" = $2 AND b LIKE 'x%'"
     )

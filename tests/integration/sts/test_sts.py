@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import client_for
+from tests.conftest import client_for, server_now
+from tests.helpers import aws_cli, queue_arn
 from tests.integration.iam.conftest import TRUST, error_of, new_account
 from tests.integration.sts.conftest import client_with
 
@@ -31,8 +28,7 @@ def _role(iam, name: str, **kwargs) -> dict:
 
 def _server_now(endpoint: str) -> datetime:
     """Now on the server's stratus clock (other tests advance it)."""
-    with urllib.request.urlopen(f"{endpoint}/_stratus/clock", timeout=10) as resp:
-        return datetime.fromtimestamp(json.load(resp)["now_ms"] / 1000, UTC)
+    return datetime.fromtimestamp(server_now(endpoint), UTC)
 
 
 def _unchecked(client, account: str):
@@ -112,7 +108,7 @@ def test_cross_account_role_creates_a_queue_in_the_roles_account(endpoint, uniqu
     sqs_as_role = client_with(endpoint, "sqs", credentials)
     url = sqs_as_role.create_queue(QueueName=name)["QueueUrl"]
     assert f"/{B}/{name}" in url
-    arn = sqs_as_role.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = queue_arn(sqs_as_role, url)
     assert arn == f"arn:aws:sqs:us-east-1:{B}:{name}"
     assert url in client_for(endpoint, "sqs", access_key=B).list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     assert client_for(endpoint, "sqs", access_key=A).list_queues(QueueNamePrefix=name).get("QueueUrls", []) == []
@@ -300,19 +296,7 @@ def test_saml_is_not_implemented(sts, account):
 
 
 def test_aws_cli_get_caller_identity(endpoint):
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "333333333333",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--endpoint-url", endpoint, "--output", "json"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
-    )
-    assert json.loads(done.stdout) == {
+    assert aws_cli(endpoint, "sts", "get-caller-identity", access_key="333333333333") == {
         "UserId": "333333333333",
         "Account": "333333333333",
         "Arn": "arn:aws:iam::333333333333:root",
