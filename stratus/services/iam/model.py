@@ -144,6 +144,38 @@ def check_policy_document(text: str, *, trust: bool = False) -> None:
     for statement in statements if isinstance(statements, list) else [statements]:
         if not isinstance(statement, dict) or statement.get("Effect") not in ("Allow", "Deny"):
             raise MalformedPolicyDocumentException("Syntax errors in policy.")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise MalformedPolicyDocumentException("Policy statement must contain actions.")
+        # A trust policy names principals instead of resources.
+        if not trust and "Resource" not in statement and "NotResource" not in statement:
+            raise MalformedPolicyDocumentException("Policy statement must contain resources.")
+
+
+# Policy sizes (IAM quotas), counted without white space: a managed policy, a role's trust
+# policy, and all the inline policies of one user, role or group together.
+MANAGED_POLICY_SIZE = 6144
+TRUST_POLICY_SIZE = 2048
+INLINE_POLICIES_SIZE = {USER: 2048, ROLE: 10240, GROUP: 5120}
+
+
+def policy_size(document: str) -> int:
+    return sum(1 for char in document if not char.isspace())
+
+
+def check_managed_policy_size(document: str) -> None:
+    if policy_size(document) > MANAGED_POLICY_SIZE:
+        raise LimitExceededException(f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}")
+
+
+def check_trust_policy_size(document: str) -> None:
+    if policy_size(document) > TRUST_POLICY_SIZE:
+        raise LimitExceededException(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
+
+
+def check_inline_policies_size(kind: str, name: str, documents: Sequence[str]) -> None:
+    limit = INLINE_POLICIES_SIZE[kind]
+    if sum(policy_size(document) for document in documents) > limit:
+        raise LimitExceededException(f"Maximum policy size of {limit} bytes exceeded for {kind} {name}")
 
 
 # --- tags --------------------------------------------------------------------------------

@@ -206,6 +206,24 @@ async def inline_names(tx: Tx, entity_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+async def inline_documents(tx: Tx, entity_id: str) -> dict[str, str]:
+    rows = await tx.fetchall("SELECT name, document FROM iam_inline_policies WHERE entity_id = ?", (entity_id,))
+    return {name: document for name, document in rows}
+
+
+async def boundary_counts(tx: Tx, account: str) -> dict[str, int]:
+    """How many users and roles of the account use each policy as their permissions boundary."""
+    rows = await tx.fetchall(
+        "SELECT data FROM iam_entities WHERE account = ? AND kind IN ('user', 'role')", (account,)
+    )
+    counts: dict[str, int] = {}
+    for (data,) in rows:
+        boundary = json.loads(data).get("boundary")
+        if boundary:
+            counts[boundary] = counts.get(boundary, 0) + 1
+    return counts
+
+
 async def delete_inline(tx: Tx, entity_id: str, name: str) -> bool:
     changed = await tx.execute("DELETE FROM iam_inline_policies WHERE entity_id = ? AND name = ?", (entity_id, name))
     return changed > 0

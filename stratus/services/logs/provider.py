@@ -330,7 +330,8 @@ class LogsProvider(LogsApi):
                 "logStreamName": stream.name,
                 "creationTime": stream.created_ms,
                 "arn": model.stream_arn(region, account, group.name, stream.name),
-                "storedBytes": stream.stored_bytes,
+                # Deprecated for streams in 2019: AWS reports 0 (the group's storedBytes counts them).
+                "storedBytes": 0,
             }
             if stream.first_event_ms is not None:
                 item["firstEventTimestamp"] = stream.first_event_ms

@@ -47,6 +47,11 @@ def _check_session_policy(policy: str | None) -> None:
         raise MalformedPolicyDocumentException("The policy is not in the valid JSON format.") from None
 
 
+def _packed_size(request: Any) -> int | None:
+    arns = [p["arn"] for p in request.get("PolicyArns") or [] if p.get("arn")]
+    return model.packed_policy_size(request.get("Policy"), arns, request.get("Tags") or [])
+
+
 class StsProvider(StsApi):
     async def start(self) -> None:
         await self.store.migrate("sts", load_migrations("stratus.services.sts"))
@@ -147,6 +152,7 @@ class StsProvider(StsApi):
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assuming other roles."
             )
         _check_session_policy(request.get("Policy"))
+        packed = _packed_size(request)
         denied = _access_denied(
             f"User: {ctx.principal_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
         )
@@ -163,6 +169,8 @@ class StsProvider(StsApi):
         }
         credentials, user = await self._assume(role, request["RoleSessionName"], duration, data)
         out: dict[str, Any] = {"Credentials": credentials, "AssumedRoleUser": user}
+        if packed is not None:
+            out["PackedPolicySize"] = packed
         if request.get("SourceIdentity"):
             out["SourceIdentity"] = request["SourceIdentity"]
         return out  # type: ignore[return-value]
@@ -179,6 +187,7 @@ class StsProvider(StsApi):
             raise ExpiredTokenException("Token expired: current date/time must be before the expiration date/time.")
         duration = request.get("DurationSeconds") or model.ASSUME_ROLE_DEFAULT_S
         _check_session_policy(request.get("Policy"))
+        packed = _packed_size(request)
         role = await self._role(
             ctx, request["RoleArn"], _access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity")
         )
@@ -196,6 +205,8 @@ class StsProvider(StsApi):
         }
         if claims.get("iss"):
             out["Provider"] = model.provider(claims)
+        if packed is not None:
+            out["PackedPolicySize"] = packed
         return out  # type: ignore[return-value]
 
     async def get_session_token(
@@ -219,6 +230,7 @@ class StsProvider(StsApi):
         if await self._with_session_credentials(ctx):
             raise _access_denied("Cannot call GetFederationToken with session credentials")
         _check_session_policy(request.get("Policy"))
+        packed = _packed_size(request)
         identity = await self.node.identities.resolve(ctx.access_key)
         duration = request.get("DurationSeconds") or model.SESSION_TOKEN_DEFAULT_S
         if model.is_root(identity.principal_arn):
@@ -228,8 +240,10 @@ class StsProvider(StsApi):
         user_id = f"{identity.account}:{name}"
         data = {"caller": identity.principal_arn, "tags": request.get("Tags") or [], "policy": request.get("Policy")}
         credentials = await self._issue(identity.account, arn, user_id, duration, data)
-        federated = {"FederatedUserId": user_id, "Arn": arn}
-        return {"Credentials": credentials, "FederatedUser": federated}  # type: ignore[typeddict-item]
+        out: dict[str, Any] = {"Credentials": credentials, "FederatedUser": {"FederatedUserId": user_id, "Arn": arn}}
+        if packed is not None:
+            out["PackedPolicySize"] = packed
+        return out  # type: ignore[return-value]
 
     async def get_access_key_info(
         self, ctx: RequestContext, request: api.GetAccessKeyInfoRequest
