@@ -75,6 +75,20 @@ def receive(sqs: Any, url: str, count: int, *, timeout: float = 20.0, tick: Call
     return messages
 
 
+def receive_until(sqs: Any, url: str, done: Callable[[list[dict[str, Any]]], bool], *,
+                  timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Receive (and delete) until ``done(all messages so far)`` or ``timeout`` real seconds passed.
+
+    For deliveries that are at least once (after a crash, a duplicate is allowed), where a
+    count of messages would stop early on a duplicate.
+    """
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while not done(messages) and time.monotonic() < deadline:
+        messages.extend(receive(sqs, url, 10, timeout=min(5.0, max(deadline - time.monotonic(), 0.1))))
+    return messages
+
+
 def bodies(messages: list[dict[str, Any]]) -> list[Any]:
     return [json.loads(m["Body"]) for m in messages]
 

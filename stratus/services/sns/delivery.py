@@ -193,7 +193,8 @@ class Delivery:
             envelope["Subject"] = published.subject
         envelope["Message"] = published.message_for(sub.protocol)
         envelope["Timestamp"] = published.timestamp
-        signed = self._signed(envelope, endpoint, version)
+        # FIFO topics deliver their envelopes unsigned (no SignatureVersion, Signature, SigningCertURL).
+        signed = envelope if published.sequence is not None else self._signed(envelope, endpoint, version)
         signed["UnsubscribeURL"] = unsubscribe_url(endpoint, sub.arn)
         if published.attributes:
             signed["MessageAttributes"] = {
@@ -419,9 +420,9 @@ async def _invoke_lambda(ctx: RequestContext, sub: Subscription, envelope: dict[
         "Subject": envelope.get("Subject"),
         "Message": envelope["Message"],
         "Timestamp": envelope["Timestamp"],
-        "SignatureVersion": envelope["SignatureVersion"],
-        "Signature": envelope["Signature"],
-        "SigningCertUrl": envelope["SigningCertURL"],
+        "SignatureVersion": envelope.get("SignatureVersion"),
+        "Signature": envelope.get("Signature"),
+        "SigningCertUrl": envelope.get("SigningCertURL"),
         "UnsubscribeUrl": envelope["UnsubscribeURL"],
         "MessageAttributes": envelope.get("MessageAttributes", {}),
     }

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stratus.aws.api.sns import InvalidParameterException, InvalidParameterValueException
-from stratus.aws.arns import parse_arn, root_arn
+from stratus.aws.arns import Arn, parse_arn, root_arn
 
 DEFAULT_MAX_MESSAGE_SIZE = 262_144  # 256 KiB unless the topic's MaximumMessageSize says otherwise
 MIN_MAX_MESSAGE_SIZE = 1_024
@@ -57,7 +57,9 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _FIFO_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
 _E164 = re.compile(r"^\+?[1-9]\d{1,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_\-.]{1,256}$")
+_ATTRIBUTE_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-.]")
+MAX_ATTRIBUTE_NAME = 256
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _FIFO_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # alphanumerics and punctuation, 1..128
 
 
@@ -74,6 +76,41 @@ def topic_arn(region: str, account: str, name: str) -> str:
 
 def topic_of_subscription(subscription_arn: str) -> str:
     return subscription_arn.rsplit(":", 1)[0]
+
+
+def _arn_or_invalid(text: str, member: str) -> Arn:
+    """``text`` parsed as an ARN, or SNS's answer for something that has too few parts."""
+    parts = parse_arn(text)
+    if parts is None:
+        count = len(text.split(":"))
+        if count >= 6:
+            raise invalid(member)
+        raise invalid(f"{member} Reason: An ARN must have at least 6 elements, not {count}")
+    return parts
+
+
+def check_topic_arn(text: str, region: str, member: str = "TopicArn") -> Arn:
+    """A topic ARN of the caller's region; SNS answers InvalidParameter for anything else.
+
+    SNS serves a topic only in its own region: another region's ARN is an invalid
+    parameter, not an unknown topic.
+    """
+    parts = _arn_or_invalid(text, member)
+    if parts.service != "sns" or ":" in parts.resource or parts.region != region:
+        raise invalid(member)
+    return parts
+
+
+def check_subscription_arn(text: str) -> Arn:
+    """A subscription ARN's parts: ``<topic ARN>:<uuid>``."""
+    if not text:
+        raise invalid("SubscriptionArn Reason: no value for required parameter")
+    parts = _arn_or_invalid(text, "SubscriptionArn")
+    if parts.service != "sns":
+        raise invalid("SubscriptionArn")
+    if parts.resource.count(":") != 1 or not _UUID.match(parts.resource.split(":", 1)[1]):
+        raise invalid("SubscriptionId")
+    return parts
 
 
 # --- topics --------------------------------------------------------------------------------
@@ -207,6 +244,19 @@ def default_effective_delivery_policy() -> dict[str, Any]:
     }
 
 
+def effective_delivery_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    """A topic's DeliveryPolicy over AWS's defaults, key by key (what EffectiveDeliveryPolicy shows)."""
+    effective = default_effective_delivery_policy()
+    http = policy.get("http")
+    if isinstance(http, dict):
+        for key, value in http.items():
+            if isinstance(value, dict) and isinstance(effective["http"].get(key), dict):
+                effective["http"][key].update(value)
+            elif value is not None:
+                effective["http"][key] = value
+    return effective
+
+
 def check_delivery_policy(policy: dict[str, Any], *, topic: bool) -> None:
     retry = (policy.get("http", {}).get("defaultHealthyRetryPolicy") if topic else policy.get("healthyRetryPolicy"))
     if retry is None:
@@ -263,6 +313,10 @@ def retry_delay_s(policy: dict[str, Any], retry: int) -> float | None:
 # --- subscriptions -------------------------------------------------------------------------
 
 
+def is_phone_number(text: str) -> bool:
+    return bool(_E164.match(text.replace("-", "").replace(" ", "")))
+
+
 def check_endpoint(protocol: str, endpoint: str | None) -> str:
     if protocol not in PROTOCOLS:
         raise invalid(f"Amazon SNS does not support this protocol string: {protocol}")
@@ -275,8 +329,8 @@ def check_endpoint(protocol: str, endpoint: str | None) -> str:
         if not _EMAIL.match(endpoint):
             raise invalid("Email address")
     elif protocol == "sms":
-        if not _E164.match(endpoint.replace("-", "").replace(" ", "")):
-            raise invalid(f"Invalid SMS endpoint: {endpoint}")
+        if not is_phone_number(endpoint):
+            raise InvalidParameterException(f"Invalid SMS endpoint: {endpoint}")
     elif protocol == "sqs":
         if parse_arn(endpoint, "sqs") is None:
             raise invalid("SQS endpoint ARN")
@@ -294,42 +348,54 @@ def check_endpoint(protocol: str, endpoint: str | None) -> str:
     return endpoint
 
 
-def check_subscription_attribute(name: str, value: str, protocol: str) -> str:
-    """Shape and meaning checks of one subscription attribute except FilterPolicy (the pattern engine's)."""
+def check_subscription_attribute(
+    name: str, value: str, protocol: str, *, subscribing: bool, fifo_topic: bool = False, endpoint: str = ""
+) -> str:
+    """Shape and meaning checks of one subscription attribute except FilterPolicy (the pattern engine's).
+
+    Subscribe words its errors ``Invalid parameter: Attributes Reason: <detail>``,
+    SetSubscriptionAttributes ``Invalid parameter: <detail>``.
+    """
+    def bad(detail: str) -> InvalidParameterException:
+        return invalid(f"Attributes Reason: {detail}" if subscribing else detail)
+
     if name not in SUBSCRIPTION_ATTRIBUTES:
-        raise invalid("AttributeName")
+        raise bad("AttributeName")
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
-            raise invalid(f"Attributes Reason: RawMessageDelivery: Invalid value [{value}]. "
-                          "Must be true or false.")
+            raise bad(f"RawMessageDelivery: Invalid value [{value}]. Must be true or false.")
         if is_true(value) and protocol not in RAW_DELIVERY_PROTOCOLS:
-            raise invalid(f"Attributes Reason: Delivery protocol [{protocol}] does not support raw message delivery.")
+            raise bad(f"Delivery protocol [{protocol}] does not support raw message delivery.")
         return value.lower()
     if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
-        raise invalid("Attributes Reason: FilterPolicyScope: Invalid filter policy scope, please specify "
-                      "a valid value among [MessageAttributes, MessageBody]")
+        raise bad("FilterPolicyScope: Invalid filter policy scope, please specify a valid value among "
+                  "[MessageAttributes, MessageBody]")
     if name == "DeliveryPolicy" and value:
         if protocol not in ("http", "https"):
-            raise invalid("DeliveryPolicy: Delivery policy is only supported for HTTP/S subscriptions")
+            raise bad("DeliveryPolicy: Delivery policy is only supported for HTTP/S subscriptions")
         try:
             policy = json.loads(value)
         except ValueError:
-            raise invalid("DeliveryPolicy: failed to parse JSON") from None
+            raise bad("DeliveryPolicy: failed to parse JSON.") from None
         if not isinstance(policy, dict):
-            raise invalid("DeliveryPolicy: must be a JSON object")
+            raise bad("DeliveryPolicy: must be a JSON object")
         check_delivery_policy(policy, topic=False)
     if name == "RedrivePolicy" and value:
         try:
             policy = json.loads(value)
         except ValueError:
-            raise invalid("RedrivePolicy: failed to parse JSON") from None
+            raise bad("RedrivePolicy: failed to parse JSON.") from None
         target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
         if not isinstance(target, str):
-            raise invalid("RedrivePolicy: deadLetterTargetArn is missing")
-        if parse_arn(target, "sqs") is None:
-            raise invalid("RedrivePolicy: deadLetterTargetArn is an invalid arn")
+            raise bad("RedrivePolicy: deadLetterTargetArn is missing")
+        dlq = parse_arn(target, "sqs")
+        if dlq is None:
+            raise bad("RedrivePolicy: deadLetterTargetArn is an invalid arn")
+        # A FIFO queue subscribed to a FIFO topic keeps its order only with a FIFO dead-letter queue.
+        if fifo_topic and endpoint.endswith(".fifo") and not dlq.resource.endswith(".fifo"):
+            raise bad("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
     if name == "SubscriptionRoleArn" and value and parse_arn(value, "iam") is None:
-        raise invalid("SubscriptionRoleArn")
+        raise bad("SubscriptionRoleArn")
     return value
 
 
@@ -365,6 +431,26 @@ def per_protocol_messages(message: str) -> dict[str, str]:
 _SUPPORTED_TYPES = "Binary, Number, and String"
 
 
+def _check_attribute_name(name: str) -> None:
+    def bad(message: str) -> InvalidParameterValueException:
+        return InvalidParameterValueException(message)
+
+    if len(name.encode()) > MAX_ATTRIBUTE_NAME:
+        raise bad(f"Length of message attribute name must be less than {MAX_ATTRIBUTE_NAME} bytes.")
+    for char in name:
+        if not _ATTRIBUTE_NAME_CHAR.match(char):
+            raise bad(f"Invalid non-alphanumeric character '#x{ord(char):X}' was found in the message attribute "
+                      "name. Can only include alphanumeric characters, hyphens, underscores, or dots.")
+    if name.startswith("."):
+        raise bad("Invalid message attribute name starting with character '.' was found.")
+    if name.endswith("."):
+        raise bad("Invalid message attribute name ending with character '.' was found.")
+    if ".." in name:
+        raise bad("Message attribute name can not have successive '.' character.")
+    if name.lower().startswith(("aws.", "amazon.")):
+        raise bad(f"Invalid message attribute name {name}: names starting with AWS. or Amazon. are reserved.")
+
+
 def check_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     """Validated attributes as stored: ``{name: {"DataType", "StringValue"|"BinaryValue" (base64)}}``."""
     checked: dict[str, dict[str, str]] = {}
@@ -375,9 +461,7 @@ def check_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str,
                 f"Reason: {reason}"
             )
 
-        if not _ATTRIBUTE_NAME.match(name) or name.startswith((".", "AWS.", "Amazon.")) or ".." in name \
-                or name.endswith("."):
-            raise invalid(f"MessageAttributes: Invalid attribute name: {name}")
+        _check_attribute_name(name)
         data_type = attribute.get("DataType", "")
         base = data_type.split(".", 1)[0]
         if base not in ("String", "Number", "Binary"):
@@ -385,8 +469,14 @@ def check_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str,
                 f"The message attribute '{name}' has an invalid message attribute type, the set of supported "
                 f"type prefixes is {_SUPPORTED_TYPES}."
             )
+        # An empty value counts as no value; a value in the other type's field is named as such.
+        string, binary = attribute.get("StringValue") or None, attribute.get("BinaryValue") or None
+        if string is None and binary is None:
+            raise InvalidParameterValueException(
+                f"The message attribute '{name}' must contain non-empty message attribute value for message "
+                f"attribute type '{base}'."
+            )
         if base == "Binary":
-            binary = attribute.get("BinaryValue")
             if binary is None:
                 raise InvalidParameterValueException(
                     f"The message attribute '{name}' with type 'Binary' must use field 'Binary'."
@@ -394,12 +484,11 @@ def check_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str,
             raw = binary if isinstance(binary, (bytes, bytearray)) else base64.b64decode(binary)
             checked[name] = {"DataType": data_type, "BinaryValue": base64.b64encode(raw).decode()}
             continue
-        value = attribute.get("StringValue")
-        if value is None:
+        if string is None:
             raise InvalidParameterValueException(
-                f"The message attribute '{name}' must contain non-empty message attribute value for message "
-                f"attribute type '{base}'."
+                f"The message attribute '{name}' with type '{base}' must use field 'String'."
             )
+        value = string
         if base == "Number":
             try:
                 number = Decimal(value)

@@ -63,7 +63,6 @@ from stratus.aws.api.sns import (
 )
 from stratus.aws.arns import parse_arn, root_arn
 from stratus.aws.context import RequestContext
-from stratus.aws.errors import AwsError
 from stratus.services.events.patterns import PatternError
 from stratus.services.sns import model
 from stratus.services.sns import store as db
@@ -102,6 +101,13 @@ def _trace_header(ctx: RequestContext, topic: Topic) -> str | None:
     return None
 
 
+def _tags(tags: list[Any]) -> dict[str, str]:
+    keys = [t["Key"] for t in tags]
+    if len(set(keys)) != len(keys):
+        raise invalid("Duplicated keys are not allowed.")
+    return {t["Key"]: t["Value"] for t in tags}
+
+
 class SnsProvider(SnsApi):
     async def start(self) -> None:
         await self.store.migrate("sns", load_migrations("stratus.services.sns"))
@@ -128,30 +134,28 @@ class SnsProvider(SnsApi):
     # --- helpers ---------------------------------------------------------------------------
 
     async def _topic(self, tx: Tx, ctx: RequestContext, arn: str) -> Topic:
-        parts = parse_arn(arn, "sns")
-        if parts is None or ":" in parts.resource:
-            raise invalid("TopicArn")
+        model.check_topic_arn(arn, ctx.region)
         topic = await db.get_topic(tx, arn)
         if topic is None:
             raise _topic_not_found()
         return topic
 
     async def _subscription(self, tx: Tx, arn: str) -> Subscription:
-        parts = parse_arn(arn, "sns")
-        if parts is None or parts.resource.count(":") != 1:
-            raise invalid("SubscriptionArn")
+        model.check_subscription_arn(arn)
         sub = await db.get_subscription(tx, arn)
         if sub is None:
             raise _subscription_not_found()
         return sub
 
-    def _check_filter_policy(self, attributes: dict[str, str]) -> None:
+    def _check_filter_policy(self, attributes: dict[str, str], *, subscribing: bool) -> None:
         policy = attributes.get("FilterPolicy")
         if not policy:
             return
         try:
             self.delivery.filters.compile(policy, attributes.get("FilterPolicyScope", "MessageAttributes"))
         except PatternError as error:
+            if subscribing:
+                raise model.InvalidParameterException(f"Invalid parameter: Attributes Reason: {error.detail}") from None
             raise model.InvalidParameterException(error.message) from None
 
     # --- topics ----------------------------------------------------------------------------
@@ -167,7 +171,7 @@ class SnsProvider(SnsApi):
         if request.get("DataProtectionPolicy"):
             attributes["DataProtectionPolicy"] = model.check_topic_attribute(
                 "DataProtectionPolicy", request["DataProtectionPolicy"], fifo=fifo, creating=True)
-        tags = {t["Key"]: t["Value"] for t in request.get("Tags") or []}
+        tags = _tags(request.get("Tags") or [])
         if len(tags) > model.MAX_TAGS:
             raise TagLimitExceededException("Could not complete request: tag quota of per resource exceeded")
         arn = model.topic_arn(ctx.region, ctx.account, name)
@@ -191,10 +195,8 @@ class SnsProvider(SnsApi):
         return {"TopicArn": arn}
 
     async def delete_topic(self, ctx: RequestContext, request: DeleteTopicInput) -> None:
+        model.check_topic_arn(request["TopicArn"], ctx.region)
         async with self.store.transaction() as tx:
-            parts = parse_arn(request["TopicArn"], "sns")
-            if parts is None:
-                raise invalid("TopicArn")
             # Deleting a topic that does not exist succeeds (the call is idempotent).
             await db.delete_topic(tx, request["TopicArn"])
 
@@ -215,9 +217,9 @@ class SnsProvider(SnsApi):
             **{k: v for k, v in topic.attributes.items() if k != "DataProtectionPolicy"},
         }
         if topic.attributes.get("DeliveryPolicy"):
-            effective = model.default_effective_delivery_policy()
-            effective["http"].update(json.loads(topic.attributes["DeliveryPolicy"]).get("http", {}))
-            attributes["EffectiveDeliveryPolicy"] = json.dumps(effective, separators=(",", ":"))
+            attributes["EffectiveDeliveryPolicy"] = json.dumps(
+                model.effective_delivery_policy(json.loads(topic.attributes["DeliveryPolicy"])),
+                separators=(",", ":"))
         if topic.fifo:
             attributes["FifoTopic"] = "true"
         return {"Attributes": attributes}
@@ -285,7 +287,7 @@ class SnsProvider(SnsApi):
     async def tag_resource(self, ctx: RequestContext, request: TagResourceRequest) -> TagResourceResponse:
         async with self.store.transaction() as tx:
             topic = await self._tagged(tx, request["ResourceArn"])
-            topic.tags.update({t["Key"]: t["Value"] for t in request["Tags"]})
+            topic.tags.update(_tags(request["Tags"]))
             if len(topic.tags) > model.MAX_TAGS:
                 raise TagLimitExceededException("Could not complete request: tag quota of per resource exceeded")
             await db.update_topic(tx, topic)
@@ -310,14 +312,19 @@ class SnsProvider(SnsApi):
 
     async def subscribe(self, ctx: RequestContext, request: SubscribeInput) -> SubscribeResponse:
         protocol = request["Protocol"]
-        endpoint = model.check_endpoint(protocol, request.get("Endpoint"))
-        given = dict(request.get("Attributes") or {})
-        attributes = {k: model.check_subscription_attribute(k, v, protocol) for k, v in given.items()}
-        self._check_filter_policy(attributes)
-        if protocol == "firehose" and not attributes.get("SubscriptionRoleArn"):
-            raise invalid("Attributes Reason: SubscriptionRoleArn is required for firehose subscriptions")
         async with self.store.transaction() as tx:
             topic = await self._topic(tx, ctx, request["TopicArn"])
+            endpoint = model.check_endpoint(protocol, request.get("Endpoint"))
+            if protocol == "sqs" and endpoint.endswith(".fifo") and not topic.fifo:
+                raise invalid("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to "
+                              "standard SNS topics")
+            attributes = {
+                k: model.check_subscription_attribute(k, v, protocol, subscribing=True, fifo_topic=topic.fifo,
+                                                      endpoint=endpoint)
+                for k, v in (request.get("Attributes") or {}).items()}
+            self._check_filter_policy(attributes, subscribing=True)
+            if protocol == "firehose" and not attributes.get("SubscriptionRoleArn"):
+                raise invalid("Attributes Reason: SubscriptionRoleArn is required for firehose subscriptions")
             existing = await db.find_subscription(tx, topic.arn, protocol, endpoint)
             if existing is not None:
                 if any(existing.attributes.get(k, "false" if k == "RawMessageDelivery" else "") != v
@@ -339,22 +346,31 @@ class SnsProvider(SnsApi):
     async def confirm_subscription(
         self, ctx: RequestContext, request: ConfirmSubscriptionInput
     ) -> ConfirmSubscriptionResponse:
+        arn = request["TopicArn"]
+        parts = parse_arn(arn, "sns")
+        # The SubscribeURL is fetched unsigned, so SNS words a bad topic here as "Topic".
+        if parts is None or ":" in parts.resource or parts.region != ctx.region:
+            raise invalid("Topic")
         async with self.store.transaction() as tx:
-            topic = await self._topic(tx, ctx, request["TopicArn"])
-            sub = await db.by_token(tx, topic.arn, request["Token"])
+            sub = await db.by_token(tx, arn, request["Token"])
             if sub is None:
                 raise invalid("Token")
+            if not sub.confirmed:
+                # A signed ConfirmSubscription call is authenticated; fetching the SubscribeURL is not.
+                authenticated = bool(ctx.access_key) or model.is_true(request.get("AuthenticateOnUnsubscribe"))
+                sub.attributes["ConfirmationWasAuthenticated"] = "true" if authenticated else "false"
             sub.confirmed = True
-            if model.is_true(request.get("AuthenticateOnUnsubscribe")):
-                sub.attributes["ConfirmationWasAuthenticated"] = "true"
             # The token stays valid: confirming twice answers the same subscription (as SNS does).
             await db.update_subscription(tx, sub)
         return {"SubscriptionArn": sub.arn}
 
     async def unsubscribe(self, ctx: RequestContext, request: UnsubscribeInput) -> None:
+        model.check_subscription_arn(request["SubscriptionArn"])
         async with self.store.transaction() as tx:
-            sub = await self._subscription(tx, request["SubscriptionArn"])
-            await db.delete_subscription(tx, sub)
+            sub = await db.get_subscription(tx, request["SubscriptionArn"])
+            # Unsubscribing from a subscription that is gone already succeeds (the call is idempotent).
+            if sub is not None:
+                await db.delete_subscription(tx, sub)
 
     async def get_subscription_attributes(
         self, ctx: RequestContext, request: GetSubscriptionAttributesInput
@@ -368,7 +384,8 @@ class SnsProvider(SnsApi):
             "Owner": sub.account,
             "Protocol": sub.protocol,
             "Endpoint": sub.endpoint,
-            "ConfirmationWasAuthenticated": "true" if sub.confirmed else "false",
+            # Subscriptions SNS confirms itself (sqs, lambda, sms, ...) count as authenticated.
+            "ConfirmationWasAuthenticated": "false" if sub.protocol in model.CONFIRMED_BY_OWNER else "true",
             "PendingConfirmation": "false" if sub.confirmed else "true",
             "RawMessageDelivery": "false",
             "SubscriptionPrincipal": ctx.principal_arn or root_arn(sub.account),
@@ -386,10 +403,13 @@ class SnsProvider(SnsApi):
         name, value = request["AttributeName"], request.get("AttributeValue") or ""
         async with self.store.transaction() as tx:
             sub = await self._subscription(tx, request["SubscriptionArn"])
-            value = model.check_subscription_attribute(name, value, sub.protocol)
+            topic = await db.get_topic(tx, sub.topic_arn)
+            value = model.check_subscription_attribute(name, value, sub.protocol, subscribing=False,
+                                                       fifo_topic=topic is not None and topic.fifo,
+                                                       endpoint=sub.endpoint)
             updated = {**sub.attributes, name: value}
             if name in ("FilterPolicy", "FilterPolicyScope"):
-                self._check_filter_policy(updated)
+                self._check_filter_policy(updated, subscribing=False)
             if value == "":
                 updated.pop(name)
             sub.attributes = updated
@@ -425,16 +445,23 @@ class SnsProvider(SnsApi):
 
     # --- publishing ------------------------------------------------------------------------
 
-    def _prepare(self, topic: Topic, entry: dict[str, Any], now: int, trace: str | None) -> Published:
-        """Check one message against the topic (everything but deduplication) and stamp it."""
+    def _prepare(
+        self, topic: Topic, entry: dict[str, Any], now: int, trace: str | None, *, check_size: bool = True
+    ) -> Published:
+        """Check one message against the topic (everything but deduplication) and stamp it.
+
+        PublishBatch checks the size of the whole batch instead (``check_size=False``).
+        """
         message = entry["Message"]
+        if not message:
+            raise invalid("Empty message")
         subject = entry.get("Subject")
         if subject is not None:
             model.check_subject(subject)
         structure = model.per_protocol_messages(message) if entry.get("MessageStructure") == "json" else None
         attributes = model.check_message_attributes(entry.get("MessageAttributes") or {})
         limit = int(topic.attributes.get("MaximumMessageSize", model.DEFAULT_MAX_MESSAGE_SIZE))
-        if model.message_size(message, attributes) > limit:
+        if check_size and model.message_size(message, attributes) > limit:
             raise invalid("Message too long")
         group_id, dedup_id = entry.get("MessageGroupId"), entry.get("MessageDeduplicationId")
         if topic.fifo:
@@ -477,17 +504,19 @@ class SnsProvider(SnsApi):
         return published.message_id, published.sequence
 
     async def publish(self, ctx: RequestContext, request: PublishInput) -> PublishResponse:
-        targets = [k for k in ("TopicArn", "TargetArn", "PhoneNumber") if request.get(k)]
+        # An empty value is a value given (and then an invalid ARN), not a missing one.
+        targets = [k for k in ("TopicArn", "TargetArn", "PhoneNumber") if request.get(k) is not None]
         if not targets:
             raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
         if len(targets) > 1:
             raise invalid("Exactly one of TopicArn, TargetArn or PhoneNumber must be given")
         now = self.clock.now_ms()
-        if request.get("PhoneNumber"):
+        if request.get("PhoneNumber") is not None:
             return await self._publish_sms(ctx, request, now)
-        arn = request.get("TopicArn") or request["TargetArn"]
+        arn = request["TopicArn"] if request.get("TopicArn") is not None else request["TargetArn"]
         if ":endpoint/" in arn:
-            raise NotFoundException("Endpoint does not exist")  # no platform endpoints in stratus
+            # stratus has no platform applications, so no endpoint exists to publish to.
+            raise invalid("TargetArn Reason: No endpoint found for the target arn specified")
         async with self.store.transaction() as tx:
             topic = await self._topic(tx, ctx, arn)
             published = self._prepare(topic, dict(request), now, _trace_header(ctx, topic))
@@ -499,9 +528,12 @@ class SnsProvider(SnsApi):
 
     async def _publish_sms(self, ctx: RequestContext, request: PublishInput, now: int) -> PublishResponse:
         phone = request["PhoneNumber"]
-        model.check_endpoint("sms", phone)
+        if not model.is_phone_number(phone):
+            raise invalid(f"PhoneNumber Reason: {phone} is not valid to publish to")
         model.check_message_attributes(request.get("MessageAttributes") or {})
         message = request["Message"]
+        if not message:
+            raise invalid("Empty message")
         if request.get("MessageStructure") == "json":
             structure = model.per_protocol_messages(message)
             message = structure.get("sms", structure["default"])
@@ -525,25 +557,20 @@ class SnsProvider(SnsApi):
                                                    "hyphens and underscores. It can be at most 80 letters long.")
         now = self.clock.now_ms()
         successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
         async with self.store.transaction() as tx:
             topic = await self._topic(tx, ctx, request["TopicArn"])
             limit = int(topic.attributes.get("MaximumMessageSize", model.DEFAULT_MAX_MESSAGE_SIZE))
-            total = sum(model.message_size(e["Message"], {}) for e in entries)
-            if total > limit:
+            trace = _trace_header(ctx, topic)
+            # SNS checks every entry before publishing any: an invalid entry fails the whole request
+            # (with Publish's error), it is not reported in Failed.
+            prepared = [self._prepare(topic, dict(entry), now, trace, check_size=False) for entry in entries]
+            if sum(model.message_size(p.message, p.attributes) for p in prepared) > limit:
                 raise BatchRequestTooLongException(
                     "The length of all the messages put together is more than the limit.")
-            trace = _trace_header(ctx, topic)
-            for entry in entries:
-                try:
-                    published = self._prepare(topic, dict(entry), now, trace)
-                    message_id, sequence = await self._accept(tx, ctx, topic, published)
-                except AwsError as error:
-                    failed.append({"Id": entry["Id"], "Code": error.query_code or error.code,
-                                   "Message": error.message, "SenderFault": error.sender_fault})
-                    continue
+            for entry, published in zip(entries, prepared, strict=True):
+                message_id, sequence = await self._accept(tx, ctx, topic, published)
                 ok: dict[str, Any] = {"Id": entry["Id"], "MessageId": message_id}
                 if sequence is not None:
                     ok["SequenceNumber"] = sequence
                 successful.append(ok)
-        return {"Successful": successful, "Failed": failed}  # type: ignore[typeddict-item]
+        return {"Successful": successful, "Failed": []}  # type: ignore[typeddict-item]

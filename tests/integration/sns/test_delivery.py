@@ -8,15 +8,18 @@ Docs: SNS developer guide "Fanout to Amazon SQS queues", "Amazon SNS message fil
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import urllib.parse
 import urllib.request
 
+import pytest
+from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.helpers import nothing_arrives, receive, wait_for
+from tests.helpers import error_code, nothing_arrives, receive, wait_for
 from tests.integration.sns.conftest import captured, subscribe_queue
 
 
@@ -163,28 +166,35 @@ def test_fifo_content_based_deduplication(sns, sqs, make_topic, make_queue):
     first = sns.publish(TopicArn=topic, Message="same", MessageGroupId="g")
     second = sns.publish(TopicArn=topic, Message="same", MessageGroupId="g")
     assert first["MessageId"] == second["MessageId"]
-    got = receive(sqs, url, 1)
+    got = receive(sqs, url, 1, AttributeNames=["MessageDeduplicationId"])
     envelope = json.loads(got[0]["Body"])
     assert envelope["Message"] == "same" and envelope["SequenceNumber"] == first["SequenceNumber"]
+    # A FIFO topic's envelope is not signed (AWS-recorded field list, in AWS's order).
+    assert list(envelope) == ["Type", "MessageId", "SequenceNumber", "TopicArn", "Message", "Timestamp",
+                              "UnsubscribeURL"]
+    assert got[0]["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(b"same").hexdigest()
     assert nothing_arrives(sqs, url)
 
 
-def test_publish_batch_with_failures(sns, sqs, make_topic, make_queue):
+def test_publish_batch_with_an_invalid_entry_publishes_nothing(sns, sqs, make_topic, make_queue):
+    # SNS checks every entry first: an invalid one fails the whole request with Publish's error
+    # (AWS-recorded: PublishBatch with a bad message attribute answers ParameterValueInvalid).
     topic = make_topic()
     url, arn = make_queue()
     subscribe_queue(sns, topic, arn, RawMessageDelivery="true")
+    for bad, code in (
+        ({"Id": "bad", "Message": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "abc"}}},
+         "ParameterValueInvalid"),
+        ({"Id": "badsubject", "Message": "y", "Subject": "line\nbreak"}, "InvalidParameter"),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": "ok1", "Message": "one"}, bad])
+        assert error_code(excinfo) == code
     result = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
-        {"Id": "ok1", "Message": "one"},
-        {"Id": "bad", "Message": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "abc"}}},
-        {"Id": "ok2", "Message": "two", "Subject": "s"},
-        {"Id": "badsubject", "Message": "y", "Subject": "line\nbreak"},
-    ])
-    assert sorted(e["Id"] for e in result["Successful"]) == ["ok1", "ok2"]
-    failed = {e["Id"]: e for e in result["Failed"]}
-    assert set(failed) == {"bad", "badsubject"}
-    assert failed["bad"]["SenderFault"] is True
-    assert failed["badsubject"]["Code"] == "InvalidParameter"
+        {"Id": "ok1", "Message": "one"}, {"Id": "ok2", "Message": "two", "Subject": "s"}])
+    assert sorted(e["Id"] for e in result["Successful"]) == ["ok1", "ok2"] and result["Failed"] == []
     assert sorted(m["Body"] for m in receive(sqs, url, 2)) == ["one", "two"]
+    assert nothing_arrives(sqs, url)
 
 
 def test_deleted_queue_goes_to_dead_letter_queue(sns, sqs, make_topic, make_queue):

@@ -75,6 +75,9 @@ def test_http_subscription_confirmed_by_subscribe_url_and_delivered(sns, make_to
         assert b"ConfirmSubscriptionResult" in response.read()
     [sub] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert sub["SubscriptionArn"].startswith(topic + ":")
+    # Fetching the SubscribeURL is an unauthenticated confirmation.
+    attributes = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])["Attributes"]
+    assert attributes["PendingConfirmation"] == "false" and attributes["ConfirmationWasAuthenticated"] == "false"
     message_id = sns.publish(TopicArn=topic, Message="to the web", Subject="hi")["MessageId"]
     [(headers, envelope)] = wait_for(lambda: recorder.of_type("Notification"))
     assert headers["x-amz-sns-message-id"] == message_id
@@ -124,3 +127,18 @@ def test_http_delivery_policy_is_honoured(sns, make_topic, http_endpoint, advanc
     assert wait_for(lambda: len(recorder.of_type("Notification")) == 2)
     advance_clock(60)
     assert not wait_for(lambda: len(recorder.of_type("Notification")) > 2, timeout=1)
+
+
+def test_http_subscription_confirmed_by_a_signed_call(sns, make_topic, http_endpoint):
+    url, recorder = http_endpoint
+    topic = make_topic()
+    arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert attributes["PendingConfirmation"] == "true" and attributes["ConfirmationWasAuthenticated"] == "false"
+    assert attributes["RawMessageDelivery"] == "false"
+    [(_, confirmation)] = wait_for(lambda: recorder.of_type("SubscriptionConfirmation"))
+    assert sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])["SubscriptionArn"] == arn
+    attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert attributes["PendingConfirmation"] == "false" and attributes["ConfirmationWasAuthenticated"] == "true"
+    # Confirming again answers the same subscription (ConfirmSubscription is idempotent).
+    assert sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])["SubscriptionArn"] == arn

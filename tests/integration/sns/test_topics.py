@@ -141,7 +141,8 @@ def test_bad_filter_policies_are_refused(sns, make_topic, make_queue):
     with pytest.raises(ClientError) as excinfo:
         subscribe_queue(sns, topic, arn, FilterPolicy=json.dumps({"price": [{"numeric": [">", "x"]}]}))
     assert error_code(excinfo) == "InvalidParameter"
-    assert error_message(excinfo).startswith("Invalid parameter: FilterPolicy: ")
+    # Subscribe words attribute errors "Attributes Reason: ..."; SetSubscriptionAttributes does not.
+    assert error_message(excinfo).startswith("Invalid parameter: Attributes Reason: FilterPolicy: ")
     sub = subscribe_queue(sns, topic, arn)
     with pytest.raises(ClientError) as excinfo:
         sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy", AttributeValue="{not json")
