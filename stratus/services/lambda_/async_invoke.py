@@ -20,6 +20,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from stratus.aws.arns import parse_arn_strict
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.engine.timers import Timer
@@ -166,7 +167,8 @@ class AsyncInvocations:
         await self._forget(event["id"])
 
     async def _deliver(self, ctx: RequestContext, arn: str, body: str, version: Version, success: bool) -> None:
-        service = arn.split(":")[2]
+        # Destinations were checked when they were configured.
+        service = parse_arn_strict(arn).service
         client = self.p.node.client(ctx)
         if service == "sqs":
             await self._send_sqs(client, arn, body, None)
@@ -183,9 +185,9 @@ class AsyncInvocations:
 
     @staticmethod
     async def _send_sqs(client: Any, arn: str, body: str, attributes: dict[str, Any] | None) -> None:
-        _, _, _, region, account, name = arn.split(":", 5)
-        sqs = client.sqs(account=account, region=region)
-        url = (await sqs.get_queue_url({"QueueName": name, "QueueOwnerAWSAccountId": account}))["QueueUrl"]
+        queue = parse_arn_strict(arn, "sqs")
+        sqs = client.sqs(account=queue.account, region=queue.region)
+        url = (await sqs.get_queue_url({"QueueName": queue.resource, "QueueOwnerAWSAccountId": queue.account}))["QueueUrl"]
         request: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
         if attributes:
             request["MessageAttributes"] = attributes
@@ -203,7 +205,7 @@ class AsyncInvocations:
         }
         body = event["payload"].decode(errors="replace")
         client = self.p.node.client(ctx)
-        if arn.split(":")[2] == "sqs":
+        if parse_arn_strict(arn).service == "sqs":
             await self._send_sqs(client, arn, body, attributes)
         else:
             await client.sns.publish({"TopicArn": arn, "Message": body, "MessageAttributes": attributes})

@@ -53,6 +53,14 @@ class Throttled(TooManyRequestsException):
         self.reason = reason
 
 
+def _too_large(limit: int, operation: str) -> RequestTooLargeException:
+    """AWS answers an oversized payload with HTTP 413 and this message, under the code
+    ``RequestEntityTooLargeException``, which no model declares; stratus keeps the code of
+    the modeled ``RequestTooLargeException`` (same status) so SDKs raise their modeled class.
+    """
+    return RequestTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
+
+
 class Concurrency:
     """In-flight invocations on this node, per account/region and per function."""
 
@@ -292,9 +300,7 @@ class InvokeOperations:
         payload = bytes(request.get("Payload") or b"")
         limit = model.ASYNC_PAYLOAD_LIMIT if kind == "Event" else model.SYNC_PAYLOAD_LIMIT
         if len(payload) > limit:
-            raise RequestTooLargeException(
-                f"{len(payload)} byte payload is too large for the {kind} invocation type (limit {limit} bytes)", status=413
-            )
+            raise _too_large(limit, "InvokeFunction")
         if payload.strip():
             try:
                 json.loads(payload)
@@ -338,9 +344,6 @@ class InvokeOperations:
         """The deprecated InvokeAsync: the Event path with its older, smaller limit, answering 202 {"Status": 202}."""
         payload = bytes(request["InvokeArgs"])
         if len(payload) > model.INVOKE_ASYNC_PAYLOAD_LIMIT:
-            raise RequestTooLargeException(
-                f"{len(payload)} byte payload is too large for the Event invocation type "
-                f"(limit {model.INVOKE_ASYNC_PAYLOAD_LIMIT} bytes)", status=413,
-            )
+            raise _too_large(model.INVOKE_ASYNC_PAYLOAD_LIMIT, "InvokeAsync")
         answer = await self.invoke(ctx, {"FunctionName": request["FunctionName"], "InvocationType": "Event", "Payload": payload})
         return {"Status": answer["StatusCode"]}

@@ -27,6 +27,7 @@ from stratus.aws.api.lambda_ import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
+from stratus.aws.arns import parse_arn
 from stratus.aws.context import RequestContext
 from stratus.services.lambda_ import model
 from stratus.services.lambda_ import store as db
@@ -37,10 +38,11 @@ _NOT_FOUND = "The resource you requested does not exist."
 def _layer_name(ctx: RequestContext, value: str) -> tuple[str, str, str]:
     """(account, region, name) from a layer name or a layer ARN (without version)."""
     if value.startswith("arn:"):
-        parts = value.split(":")
-        if len(parts) != 7 or parts[5] != "layer":
+        parsed = parse_arn(value, "lambda")
+        name = parsed.resource_after("layer:") if parsed else None
+        if parsed is None or not name or ":" in name:
             raise InvalidParameterValueException(f"Invalid layer name: {value}")
-        return parts[4], parts[3], parts[6]
+        return parsed.account, parsed.region, name
     return ctx.account, ctx.region, value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stratus.aws.api.lambda_ import InvalidParameterValueException, ResourceNotFoundException
+from stratus.aws.arns import arn, parse_arn, root_arn
+from stratus.aws.errors import ValidationException
 
 LATEST = "$LATEST"
 
@@ -53,6 +56,10 @@ _LAYER_ARN = re.compile(
     r"layer:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<version>[0-9]+))?$"
 )
 _DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events"}
+# Members only GetFunction / GetFunctionConfiguration answer: "The ListFunctions operation returns a
+# subset of the FunctionConfiguration fields" (API reference, ListFunctions).
+_NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+               "LastUpdateStatusReasonCode", "RuntimeVersionConfig")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +93,25 @@ def parse_function(value: str, account: str, region: str, qualifier: str | None 
 
 
 def function_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
+    return arn("lambda", region, account, f"function:{name}:{qualifier}" if qualifier else f"function:{name}")
 
 
 def layer_arn(region: str, account: str, name: str, version: int | None = None) -> str:
-    arn = f"arn:aws:lambda:{region}:{account}:layer:{name}"
-    return f"{arn}:{version}" if version is not None else arn
+    return arn("lambda", region, account, f"layer:{name}:{version}" if version is not None else f"layer:{name}")
 
 
-def parse_layer_version_arn(arn: str) -> tuple[str, str, str, int] | None:
+def runtime_version_arn(region: str, runtime: str) -> str:
+    """The ``RuntimeVersionArn`` AWS shows: ``arn:aws:lambda:<region>::runtime:<64 hex>``.
+
+    One version per runtime and region: stratus runs the one runtime it has, so the id is a
+    stable digest of the runtime's name rather than a real image hash.
+    """
+    return arn("lambda", region, "", "runtime:" + hashlib.sha256(runtime.encode()).hexdigest())
+
+
+def parse_layer_version_arn(text: str) -> tuple[str, str, str, int] | None:
     """(region, account, name, version) of a layer version ARN, or None."""
-    m = _LAYER_ARN.match(arn)
+    m = _LAYER_ARN.match(text)
     if not m or m["version"] is None:
         return None
     return m["region"], m["account"], m["name"], int(m["version"])
@@ -140,16 +154,31 @@ def check_environment(variables: dict[str, str]) -> None:
         )
 
 
-def _check_range(name: str, value: int | None, low: int, high: int) -> None:
-    if value is not None and not low <= value <= high:
-        raise InvalidParameterValueException(f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: Member must have value {'less than or equal to ' + str(high) if value > high else 'greater than or equal to ' + str(low)}")
+def _validation(name: str, value: int, high: int) -> ValidationException:
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: "
+        f"Member must have value less than or equal to {high}"
+    )
 
 
 def check_limits(request: dict[str, Any]) -> None:
-    _check_range("memorySize", request.get("MemorySize"), 128, 10240)
-    _check_range("timeout", request.get("Timeout"), 1, 900)
+    """The upper limits of a zip function (the model's lower ones were checked before).
+
+    The service model allows more (Lambda Managed Instances); a function answers as AWS does:
+    ``Value '1200' at 'timeout' ...`` (ValidationException) and, for memory, the quota message
+    "'MemorySize' value failed to satisfy constraint: Member must have value less than or equal
+    to 10240" (InvalidParameterValueException; developer guide, "Troubleshoot deployment issues").
+    """
+    memory, timeout = request.get("MemorySize"), request.get("Timeout")
+    if memory is not None and memory > 10240:
+        raise InvalidParameterValueException(
+            "'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 10240"
+        )
+    if timeout is not None and timeout > 900:
+        raise _validation("timeout", timeout, 900)
     storage = (request.get("EphemeralStorage") or {}).get("Size")
-    _check_range("ephemeralStorage.size", storage, 512, 10240)
+    if storage is not None and storage > 10240:
+        raise _validation("ephemeralStorage.size", storage, 10240)
     arches = request.get("Architectures")
     if arches is not None and len(arches) != 1:
         raise InvalidParameterValueException("1 validation error detected: Value at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1")
@@ -159,17 +188,19 @@ def check_limits(request: dict[str, Any]) -> None:
 
 def check_dead_letter(config: dict[str, Any] | None) -> None:
     target = (config or {}).get("TargetArn")
-    if target and target.split(":")[2:3] not in (["sqs"], ["sns"]):
+    parsed = parse_arn(target) if target else None
+    if target and (parsed is None or parsed.service not in ("sqs", "sns")):
         raise InvalidParameterValueException(
             f"The provided target arn {target} is invalid. Dead letter target must be an SNS topic or an SQS queue."
         )
 
 
-def check_destination(arn: str) -> None:
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or parts[2] not in _DESTINATION_SERVICES:
+def check_destination(destination: str) -> None:
+    # AWS also takes S3 buckets for OnFailure; stratus has no S3 to deliver to, so it refuses them.
+    parsed = parse_arn(destination)
+    if parsed is None or parsed.service not in _DESTINATION_SERVICES:
         raise InvalidParameterValueException(
-            f"The destination ARN {arn} is invalid. Destinations must be an SQS queue, SNS topic, Lambda function or EventBridge event bus."
+            f"The destination ARN {destination} is invalid. Destinations must be an SQS queue, SNS topic, Lambda function or EventBridge event bus."
         )
 
 
@@ -181,7 +212,7 @@ def policy_statement(request: dict[str, Any], resource: str) -> dict[str, Any]:
     elif principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
         who = {"Service": principal}
     elif re.fullmatch(r"\d{12}", principal):
-        who = {"AWS": f"arn:aws:iam::{principal}:root"}
+        who = {"AWS": root_arn(principal)}
     else:
         who = {"AWS": principal}
     statement: dict[str, Any] = {
@@ -244,10 +275,20 @@ class Version:
     def arn(self) -> str:
         return function_arn(self.function.region, self.function.account, self.function.name, self.version)
 
-    def configuration(self) -> dict[str, Any]:
+    def configuration(self, *, listed: bool = False) -> dict[str, Any]:
+        """FunctionConfiguration as GetFunction answers it, or (``listed``) as the List operations do."""
         f = self.function
-        arn = function_arn(f.region, f.account, f.name, None if self.version == LATEST else self.version)
-        out = {"FunctionName": f.name, "FunctionArn": arn, **self.config, "Version": self.version}
+        out = {
+            "FunctionName": f.name,
+            "FunctionArn": function_arn(f.region, f.account, f.name, None if self.version == LATEST else self.version),
+            **self.config,
+            "Version": self.version,
+        }
+        if listed:
+            for key in _NOT_LISTED:
+                out.pop(key, None)
+        else:
+            out["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(f.region, self.config["Runtime"])}
         return out
 
 
@@ -280,8 +321,10 @@ class Alias:
         return Alias(name, data["version"], data["description"], data["weights"], data["revision"])
 
 
-def not_found(arn: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"Function not found: {arn}")
+def not_found(function: str) -> ResourceNotFoundException:
+    error = ResourceNotFoundException(f"Function not found: {function}")
+    error.fields = {"Type": "User"}  # AWS marks a client's mistake so in Lambda's error body
+    return error
 
 
 def b64(data: bytes) -> str:

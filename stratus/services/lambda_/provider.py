@@ -98,14 +98,19 @@ def _check_revision(expected: str | None, actual: str | None, what: str = "GetFu
 
 
 def _page(items: list[Any], key: Any, marker: str | None, max_items: int | None) -> tuple[list[Any], str | None]:
-    """A page after ``marker`` (an opaque token naming the last item's key) and the next marker."""
+    """A page after ``marker`` (an opaque token naming the last item's key) and the next marker.
+
+    Never more than 50 items, whatever ``MaxItems`` asks: "ListFunctions returns a maximum of 50
+    items in each response, even if you set the number higher" (API reference; the same for
+    versions and aliases).
+    """
     if marker:
         try:
             after = base64.urlsafe_b64decode(marker.encode()).decode()
         except (ValueError, binascii.Error):
             raise InvalidParameterValueException("Invalid Marker") from None
         items = [i for i in items if key(i) > after]
-    limit = max_items or 50
+    limit = min(max_items or 50, 50)
     page = items[:limit]
     more = len(items) > limit
     return page, (base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more and page else None)
@@ -319,7 +324,7 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
             function = await self._function(tx, ref)
             version, alias = await self._version(tx, function, ref.qualifier)
         out: dict[str, Any] = {"Configuration": self._configuration(version, alias), "Code": self._code_location(ctx, version)}
-        if not ref.qualifier:
+        if function.tags and not ref.qualifier:  # AWS leaves Tags out for a function without any
             out["Tags"] = dict(function.tags)
         if function.reserved is not None:
             out["Concurrency"] = {"ReservedConcurrentExecutions": function.reserved}
@@ -448,7 +453,7 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
                 versions = await db.list_versions(tx, function) if every_version else [await db.get_version(tx, function, LATEST)]
                 for v in versions:
                     if v is not None:
-                        items.append((f"{function.name}:{(0 if v.version == LATEST else int(v.version)):010d}", v.configuration()))
+                        items.append((f"{function.name}:{(0 if v.version == LATEST else int(v.version)):010d}", v.configuration(listed=True)))
         page, marker = _page(items, lambda item: item[0], request.get("Marker"), request.get("MaxItems"))
         out: dict[str, Any] = {"Functions": [config for _, config in page]}
         if marker:

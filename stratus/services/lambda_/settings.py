@@ -57,7 +57,9 @@ class SettingsOperations:
     @staticmethod
     def _event_config_api(function: Function, qualifier: str, data: dict[str, Any]) -> dict[str, Any]:
         arn = model.function_arn(function.region, function.account, function.name, qualifier)
-        out = {"FunctionArn": arn, "LastModified": data["modified_ms"] / 1000, "DestinationConfig": data.get("destinations", {})}
+        # AWS always answers both destinations, an empty object for one that is not set.
+        destinations = {"OnSuccess": {}, "OnFailure": {}, **data.get("destinations", {})}
+        out = {"FunctionArn": arn, "LastModified": data["modified_ms"] / 1000, "DestinationConfig": destinations}
         for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
             if key in data:
                 out[key] = data[key]

@@ -99,7 +99,9 @@ def test_delete_and_list(lam: Any, make_function: Any) -> None:
         kwargs["Marker"] = page["NextMarker"]
     assert all(n in seen for n in names)
     lam.publish_version(FunctionName=names[0])
-    every = [f["FunctionArn"] for f in lam.list_functions(FunctionVersion="ALL", MaxItems=10000)["Functions"] if f["FunctionName"] == names[0]]
+    # ListFunctions answers at most 50 per page whatever MaxItems says, so the versions are found by paging.
+    listed = [f for page in lam.get_paginator("list_functions").paginate(FunctionVersion="ALL") for f in page["Functions"]]
+    every = [f["FunctionArn"] for f in listed if f["FunctionName"] == names[0]]
     assert len(every) == 2
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.delete_function(FunctionName=names[0], Qualifier="$LATEST")
