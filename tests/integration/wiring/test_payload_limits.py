@@ -39,7 +39,7 @@ def test_async_invoke_takes_up_to_one_megabyte(lam: Any, sqs: Any, make_function
     with pytest.raises(lam.exceptions.RequestTooLargeException) as exc:
         lam.invoke(FunctionName=name, InvocationType="Event", Payload=json_of_size(ONE_MB + 1))
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
-    assert f"{ONE_MB + 1} byte payload is too large for the Event invocation type (limit {ONE_MB} bytes)" in str(exc.value)
+    assert f"Request must be smaller than {ONE_MB} bytes for the InvokeFunction operation" in str(exc.value)
 
 
 def test_invoke_async_keeps_its_256_kb_limit(lam: Any, make_function: Any, make_queue: Any) -> None:
