@@ -179,14 +179,17 @@ class EventsProvider(EventsApi):
     async def describe_event_bus(self, ctx: RequestContext, request: DescribeEventBusRequest) -> DescribeEventBusResponse:
         async with self.store.transaction() as tx:
             bus = await self._require_bus(tx, ctx, request.get("Name"))
+            if bus.created_ms == 0:
+                # The default bus is described with its creation and modification times like
+                # any other: its row is written the first time it is looked at.
+                await db.ensure_default_bus(tx, bus.account, bus.region, self.clock.now_ms())
+                bus = await self._require_bus(tx, ctx, request.get("Name"))
         return self._describe_bus(bus)  # type: ignore[return-value]
 
     async def list_event_buses(self, ctx: RequestContext, request: ListEventBusesRequest) -> ListEventBusesResponse:
         async with self.store.transaction() as tx:
+            await db.ensure_default_bus(tx, ctx.account, ctx.region, self.clock.now_ms())
             buses = await db.list_buses(tx, ctx.account, ctx.region, request.get("NamePrefix", ""))
-        if DEFAULT_BUS.startswith(request.get("NamePrefix", "")) and all(b.name != DEFAULT_BUS for b in buses):
-            buses.insert(0, db.Bus(ctx.account, ctx.region, DEFAULT_BUS, {}, 0, 0, 0))
-        buses.sort(key=lambda b: b.name)
         page, token = _page(buses, request.get("NextToken"), request.get("Limit"))
         out: dict[str, Any] = {"EventBuses": [self._describe_bus(b) for b in page]}
         if token:
@@ -294,9 +297,9 @@ class EventsProvider(EventsApi):
                 try:
                     detail = model.check_entry(entry, internal=ctx.internal)  # type: ignore[arg-type]
                     account, region, bus = model.parse_bus(entry.get("EventBusName"), ctx.account, ctx.region)
+                    # An entry for a bus that does not exist is accepted and goes nowhere, as on AWS
+                    # (its matcher is empty): PutEvents reports no per-entry error for it.
                     compiled = await self.router.compiled(tx, account, region, bus)
-                    if compiled.version < 0 and bus != DEFAULT_BUS:
-                        raise model.EntryError("ResourceNotFoundException", f"Event bus {bus} does not exist.")
                 except model.EntryError as exc:
                     failed += 1
                     results.append({"ErrorCode": exc.code, "ErrorMessage": exc.message})
@@ -333,6 +336,7 @@ class EventsProvider(EventsApi):
             if schedule and bus.name != DEFAULT_BUS:
                 raise ValidationException("ScheduleExpression is supported only on the default event bus.")
             rule = await db.get_rule(tx, bus.account, bus.region, bus.name, request["Name"])
+            creating = rule is None
             if rule is None:
                 rule = db.Rule(bus.account, bus.region, bus.name, request["Name"], {}, now)
             previous_schedule = rule.data.get("ScheduleExpression")
@@ -344,7 +348,10 @@ class EventsProvider(EventsApi):
             rule.data["ScheduleAnchorMs"] = previous_anchor if schedule == previous_schedule else now
             await db.put_rule(tx, rule)
             arn = model.rule_arn(bus.region, bus.account, bus.name, rule.name)
-            await db.put_tags(tx, arn, {t["Key"]: t["Value"] for t in request.get("Tags", [])})
+            if creating:
+                # "If you are updating an existing rule, any tags you specify in the PutRule
+                # operation are ignored" (PutRule, Tags): TagResource changes them.
+                await db.put_tags(tx, arn, {t["Key"]: t["Value"] for t in request.get("Tags", [])})
             await db.bump_bus(tx, bus.account, bus.region, bus.name, now)
             await self.router.schedule_rule(tx, bus.account, bus.region, rule)
         return {"RuleArn": arn}
@@ -424,7 +431,7 @@ class EventsProvider(EventsApi):
         targets = request["Targets"]
         for target in targets:
             transform.check_target_input(target)  # type: ignore[arg-type]
-        failed: list[dict[str, Any]] = []
+            _check_target(target)  # type: ignore[arg-type]
         async with self.store.transaction() as tx:
             rule = await self._require_rule(tx, ctx, request["Rule"], request.get("EventBusName"))
             existing = {t["Id"] for t in await db.list_targets(tx, rule.account, rule.region, rule.bus, rule.name)}
@@ -432,13 +439,9 @@ class EventsProvider(EventsApi):
             if len(existing) + len(new_ids) > model.MAX_TARGETS_PER_RULE:
                 raise LimitExceededException("The requested resource exceeds the maximum number allowed.")
             for target in targets:
-                problem = _target_problem(target)  # type: ignore[arg-type]
-                if problem:
-                    failed.append({"TargetId": target["Id"], "ErrorCode": "ValidationException", "ErrorMessage": problem})
-                    continue
                 await db.put_target(tx, rule.account, rule.region, rule.bus, rule.name, dict(target))
             await db.bump_bus(tx, rule.account, rule.region, rule.bus, self.clock.now_ms())
-        return {"FailedEntryCount": len(failed), "FailedEntries": failed}  # type: ignore[typeddict-item]
+        return {"FailedEntryCount": 0, "FailedEntries": []}
 
     async def remove_targets(self, ctx: RequestContext, request: RemoveTargetsRequest) -> RemoveTargetsResponse:
         failed: list[dict[str, Any]] = []
@@ -502,6 +505,8 @@ class EventsProvider(EventsApi):
 
     async def list_archives(self, ctx: RequestContext, request: ListArchivesRequest) -> ListArchivesResponse:
         async with self.store.transaction() as tx:
+            if request.get("EventSourceArn"):
+                await self._require_bus(tx, ctx, request["EventSourceArn"])
             archives = await db.list_archives(tx, ctx.account, ctx.region)
             prefix = request.get("NamePrefix", "")
             archives = [a for a in archives if a.name.startswith(prefix)
@@ -551,7 +556,12 @@ class EventsProvider(EventsApi):
         archive_name = source.split(":archive/", 1)[1] if ":archive/" in source else ""
         destination = dict(request["Destination"])
         async with self.store.transaction() as tx:
-            archive = await self._require_archive(tx, ctx, archive_name)
+            archive = await db.get_archive(tx, ctx.account, ctx.region, archive_name)
+            if archive is None:
+                raise ValidationException(
+                    f"Parameter EventSourceArn is not valid. Reason: Archive {archive_name or source} does not exist.")
+            # A destination bus that does not exist is named as such before the cross-bus rule.
+            await self._require_bus(tx, ctx, destination["Arn"])
             if destination["Arn"] != archive.data["EventSourceArn"]:
                 raise ValidationException("Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.")
             replay = db.Replay(ctx.account, ctx.region, request["ReplayName"], "STARTING", {
@@ -620,15 +630,15 @@ class EventsProvider(EventsApi):
         return {"ReplayArn": model.replay_arn(ctx.region, ctx.account, replay.name), "State": "CANCELLING"}
 
 
-def _target_problem(target: dict[str, Any]) -> str | None:
-    """Why PutTargets refuses one target (a per-entry failure), or None."""
+def _check_target(target: dict[str, Any]) -> None:
+    """PutTargets' checks of a target's ARN and parameters. AWS refuses the whole request
+    (ValidationException) for these, before touching the rule, not as a per-entry failure."""
     arn = target["Arn"]
     parsed = parse_arn(arn)
     if parsed is None:
-        return f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."
+        raise ValidationException(f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
     if parsed.service == "sqs" and parsed.resource.endswith(".fifo") and not (target.get("SqsParameters") or {}).get("MessageGroupId"):
-        return "Parameter(s) SqsParameters must be specified for FIFO queues."
+        raise ValidationException(f"Parameter(s) SqsParameters must be specified for target: {target['Id']}.")
     if parsed.service != "sqs" and target.get("SqsParameters"):
-        return "Parameter(s) SqsParameters not supported for target " + arn + "."
-    return None
+        raise ValidationException(f"Parameter(s) SqsParameters not supported for target: {target['Id']}.")
 

@@ -27,8 +27,7 @@ MAX_INPUT_PATHS = 100
 _MISSING = object()
 _STEP = re.compile(r"\.([A-Za-z0-9_\-/]+|\*)|\[(\d+|\*)\]")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
-PREDEFINED = frozenset({"aws.events.rule-arn", "aws.events.rule-name", "aws.events.event",
-                        "aws.events.event.json", "aws.events.event.ingestion-time"})
+_PATH_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def compile_path(path: str) -> list[str | int | None] | None:
@@ -95,8 +94,12 @@ def check_target_input(target: Mapping[str, Any]) -> None:
         if len(paths) > MAX_INPUT_PATHS:
             raise ValidationException(f"InputPathsMap can have at most {MAX_INPUT_PATHS} entries.")
         for key, path in paths.items():
-            if key in PREDEFINED or key.lower().startswith("aws."):
-                raise ValidationException(f"InputTransformer key {key!r} is reserved.")
+            # The model's key pattern (InputTransformerPathKey), which the generic validation
+            # does not apply to map keys; it also keeps out the reserved "aws." names.
+            if not _PATH_KEY.fullmatch(key):
+                raise ValidationException(
+                    f"Value '{key}' at 'inputTransformer.inputPathsMap' failed to satisfy constraint: "
+                    "Member must satisfy regular expression pattern: [A-Za-z0-9\\_\\-]+")
             if compile_path(path) is None:
                 raise ValidationException(f"{path} is an invalid JSONPath.")
 

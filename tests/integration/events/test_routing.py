@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import client_for
-from tests.helpers import bodies, receive
+from tests.helpers import bodies, error_message, receive
 
 
 def test_a_rule_routes_by_detail_action_to_two_queues(events, sqs, make_queue, unique):
@@ -108,8 +110,10 @@ def test_fifo_queue_target_gets_the_message_group(events, sqs, make_queue, uniqu
     url, arn = make_queue("ordered", fifo=True)
     rule = unique("fifo")
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["fifo.test"]}))
-    refused = events.put_targets(Rule=rule, Targets=[{"Id": "f", "Arn": arn}])
-    assert refused["FailedEntryCount"] == 1
+    # A FIFO queue without a message group fails the whole request, as on AWS.
+    with pytest.raises(events.exceptions.ClientError) as excinfo:
+        events.put_targets(Rule=rule, Targets=[{"Id": "f", "Arn": arn}])
+    assert error_message(excinfo) == "Parameter(s) SqsParameters must be specified for target: f."
     assert events.put_targets(Rule=rule, Targets=[{"Id": "f", "Arn": arn, "SqsParameters": {"MessageGroupId": "g1"}}])[
         "FailedEntryCount"] == 0
     events.put_events(Entries=[{"Source": "fifo.test", "DetailType": "x", "Detail": "{}"}])
