@@ -26,7 +26,7 @@ from botocore.model import Shape
 
 from stratus.aws.errors import AwsError, InvalidParameterValue, MissingParameter, ValidationException
 from stratus.aws.models import service_model
-from stratus.aws.protocol.shapes import FLOAT_TYPES, INTEGER_TYPES, shape_key
+from stratus.aws.protocol.shapes import FLOAT_TYPES, INTEGER_TYPES, MemoCompiler
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,21 +150,15 @@ def _compile_pattern(pattern: str | None) -> re.Pattern[str] | None:
         return None
 
 
-class _Compiler:
+class _Compiler(MemoCompiler):
     def __init__(self, flavour: Flavour) -> None:
+        super().__init__()
         self.flavour = flavour
-        self._memo: dict[tuple[str, str], Check] = {}
         # lowerCamel path segment -> member name as the model spells it (for SQS's wording).
         self._names: dict[str, str] = {}
 
     def check(self, shape: Shape) -> Check:
-        key = shape_key(shape)
-        if key not in self._memo:
-            cell: list[Check] = []
-            self._memo[key] = lambda value, path, out: cell[0](value, path, out)
-            cell.append(self._build(shape))
-            self._memo[key] = cell[0]
-        return self._memo[key]
+        return self.compiled(shape)
 
     def _build(self, shape: Shape) -> Check:
         kind = shape.type_name
@@ -219,13 +213,22 @@ class _Compiler:
             return check_items
         if kind == "map":
             item = self.check(shape.value)
+            key_check = self.check(shape.key)
 
-            def check_values(value: dict, path: str, out: list[Violation]) -> None:
+            def check_entries(value: dict, path: str, out: list[Violation]) -> None:
                 for key, element in value.items():
+                    # AWS reports a bad key once, on the map: "Map keys must satisfy constraint: [...]".
+                    problems: list[Violation] = []
+                    key_check(key, path, problems)
+                    if problems:
+                        constraints = ", ".join(p.constraint for p in problems)
+                        member = path.rsplit(".", 1)[-1]
+                        out.append(Violation(path, self._names.get(member, member), value,
+                                             f"Map keys must satisfy constraint: [{constraints}]"))
                     if element is not None:
                         item(element, f"{path}.{key}", out)
 
-            return check_values
+            return check_entries
         if kind != "structure" or shape.is_document_type:
             return None
         required = set(shape.required_members)

@@ -87,3 +87,25 @@ def test_query_service_uses_validation_error_code():
 def test_recursive_shapes_are_validated_deeply():
     err = _error("dynamodb", "PutItem", {"TableName": "t", "Item": {"a": {"M": {"b": {"L": [{"N": 5}]}}}}})
     assert "at 'item.a.m.b.l.1.member.n'" in err.message
+
+
+def test_map_keys_are_checked_against_their_shape() -> None:
+    # EventBridge's InputPathsMap keys must match [A-Za-z0-9\_\-]+ (InputTransformerPathKey).
+    request = {
+        "Rule": "r",
+        "Targets": [
+            {
+                "Id": "t",
+                "Arn": "arn:aws:sqs:us-east-1:000000000000:q",
+                "InputTransformer": {"InputPathsMap": {"bad key": "$.detail"}, "InputTemplate": "<x>"},
+            }
+        ],
+    }
+    with pytest.raises(AwsError) as info:
+        validate("events", "PutTargets", request)
+    message = info.value.message
+    assert info.value.code == "ValidationException"
+    assert "at 'targets.1.member.inputTransformer.inputPathsMap'" in message
+    assert "Map keys must satisfy constraint: [Member must satisfy regular expression pattern" in message
+    request["Targets"][0]["InputTransformer"]["InputPathsMap"] = {"good_key-1": "$.detail"}
+    validate("events", "PutTargets", request)

@@ -105,7 +105,7 @@ class KeyRing:
             if ref.account != ctx.account or ref.region != ctx.region:
                 raise key_not_found(ref.account, ref.region, ref.name)
             if not model.looks_like_key_id(ref.name):
-                raise NotFoundException(f"Invalid keyId '{value}'")
+                raise NotFoundException(f"Invalid keyId {value}")
             key_id = ref.name
         key = await db.get_key(tx, ctx.account, ctx.region, key_id)
         if key is None:

@@ -241,9 +241,10 @@ class Key:
                 "PrimaryKey": {"Arn": self.arn, "Region": self.region},
                 "ReplicaKeys": [],
             }
+        # PendingDeletionWindowInDays is only for a multi-Region primary in PendingReplicaDeletion
+        # (replicas are not modelled): a key pending deletion shows its DeletionDate alone.
         if self.state == PENDING_DELETION and self.deletion_ms is not None:
             out["DeletionDate"] = ms_to_datetime(self.deletion_ms)
-            out["PendingDeletionWindowInDays"] = self.pending_days
         if self.symmetric:
             out["CurrentKeyMaterialId"] = self.current_material
         return out

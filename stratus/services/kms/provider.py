@@ -204,8 +204,12 @@ class KmsProvider(CryptographicOperations, KmsApi):
 
     async def list_keys(self, ctx: RequestContext, request: ListKeysRequest) -> ListKeysResponse:
         limit = request.get("Limit", DEFAULT_LIMIT)
+        marker = request.get("Marker", "")
+        # The marker is the last key id of the previous page; anything else was not handed out by us.
+        if marker and not model.looks_like_key_id(marker):
+            raise InvalidMarkerException("Marker is invalid.")
         async with self.store.transaction() as tx:
-            ids = await db.list_key_ids(tx, ctx.account, ctx.region, request.get("Marker", ""), limit + 1)
+            ids = await db.list_key_ids(tx, ctx.account, ctx.region, marker, limit + 1)
         page = ids[:limit]
         out: dict[str, Any] = {
             "Keys": [{"KeyId": i, "KeyArn": model.arn(ctx.account, ctx.region, f"key/{i}")} for i in page],

@@ -104,6 +104,11 @@ def new_arn(account: str, region: str, name: str, partition: str = "aws") -> str
     return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-{suffix}"
 
 
+def partial_arn(account: str, region: str, name: str, partition: str = "aws") -> str:
+    """The ARN of a name without the random suffix: what a secret that does not exist can be called."""
+    return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"
+
+
 def parse_secret_id(secret_id: str, account: str, region: str) -> SecretRef:
     """Where a SecretId points, and the secret name it means unless it is a full ARN.
 

@@ -104,6 +104,13 @@ def _value_of(request: dict[str, Any]) -> tuple[str, bytes] | None:
     return None
 
 
+def _forced_absent(ctx: RequestContext, secret_id: str, now_ms: int) -> DeleteSecretResponse:
+    """A forced DeleteSecret of a secret that does not exist: it succeeds, naming what was asked for."""
+    ref = model.parse_secret_id(secret_id, ctx.account, ctx.region)
+    arn = secret_id if ref.is_arn else model.partial_arn(ctx.account, ctx.region, secret_id)
+    return {"ARN": arn, "Name": ref.name, "DeletionDate": _seconds(now_ms)}  # type: ignore[typeddict-item]
+
+
 def _sealed(version: Version) -> Sealed:
     assert version.ciphertext is not None and version.data_key is not None and version.kms_key_arn is not None
     return Sealed(version.ciphertext, version.data_key, version.kms_key_arn)
@@ -356,11 +363,20 @@ class SecretsmanagerProvider(SecretsmanagerApi):
         days = model.check_recovery_window(request.get("RecoveryWindowInDays"), force)
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            secret = await self._secret(tx, ctx, request["SecretId"], active=False)
-            if secret.scheduled_for_deletion:
+            secret = await self._find(tx, ctx, request["SecretId"])
+            if secret is None:
+                if not force:
+                    raise _not_found()
+                # API_DeleteSecret: "If you forcibly delete an already deleted or nonexistent secret,
+                # the operation does not return ResourceNotFoundException."
+                return _forced_absent(ctx, request["SecretId"], now)
+            if secret.scheduled_for_deletion and not force:
                 raise InvalidRequestException("You tried to perform the operation on a secret that's currently marked deleted.")
             await self.rotations.cancel(tx, secret)
             if days is None:
+                # A secret already scheduled for deletion goes now: its recovery timer has nothing left to do.
+                if secret.scheduled_for_deletion:
+                    await self.timers.cancel(tx, DELETION_TIMER, secret.arn)
                 await db.delete_secret(tx, secret.id)
                 deletion_ms = now
             else:
@@ -520,7 +536,9 @@ class SecretsmanagerProvider(SecretsmanagerApi):
 
     async def list_secret_version_ids(self, ctx: RequestContext, request: ListSecretVersionIdsRequest) -> ListSecretVersionIdsResponse:
         async with self.store.transaction() as tx:
-            secret = await self._secret(tx, ctx, request["SecretId"])
+            # Metadata, like DescribeSecret: InvalidRequestException is not among this operation's
+            # errors, so a secret scheduled for deletion still lists its versions.
+            secret = await self._secret(tx, ctx, request["SecretId"], active=False)
             versions = await db.versions(tx, secret.id)
         if not request.get("IncludeDeprecated"):
             versions = [v for v in versions if v.stages]

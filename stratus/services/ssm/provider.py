@@ -69,7 +69,7 @@ from stratus.aws.errors import AwsError, ValidationException
 from stratus.aws.pagination import page_token, token_key
 from stratus.engine.timers import Timer
 from stratus.services.ssm import filters as flt
-from stratus.services.ssm import model
+from stratus.services.ssm import model, references
 from stratus.services.ssm import store as db
 from stratus.services.ssm.store import Head, Version
 from stratus.store import load_migrations
@@ -351,6 +351,12 @@ class SsmProvider(SsmApi):
     # --- reading --------------------------------------------------------------------------
 
     async def get_parameter(self, ctx: RequestContext, request: GetParameterRequest) -> GetParameterResult:
+        if references.is_reference(request["Name"]):
+            references.require_decryption(bool(request.get("WithDecryption")))
+            try:
+                return {"Parameter": await references.fetch(ctx, request["Name"])}  # type: ignore[typeddict-item]
+            except references.ReferenceNotFound:
+                raise _not_found() from None
         selector = model.parse_selector(self._name_of(ctx, request["Name"]))
         if selector is None:
             raise _not_found()
@@ -362,8 +368,14 @@ class SsmProvider(SsmApi):
     async def get_parameters(self, ctx: RequestContext, request: GetParametersRequest) -> GetParametersResult:
         found: list[tuple[Version, str | None]] = []
         invalid: list[str] = []
+        names = list(dict.fromkeys(request["Names"]))
+        referenced = [name for name in names if references.is_reference(name)]
+        if referenced:
+            references.require_decryption(bool(request.get("WithDecryption")))
         async with self.store.transaction() as tx:
-            for given in dict.fromkeys(request["Names"]):
+            for given in names:
+                if given in referenced:
+                    continue
                 selector = model.parse_selector(self._name_of(ctx, given))
                 try:
                     if selector is None:
@@ -373,6 +385,12 @@ class SsmProvider(SsmApi):
                     invalid.append(given)
         decrypt = bool(request.get("WithDecryption"))
         parameters = [self._parameter(ctx, v, await self._reveal(ctx, v, decrypt), text) for v, text in found]
+        # Secrets Manager runs its own transactions: references are read after ours has closed.
+        for name in referenced:
+            try:
+                parameters.append(await references.fetch(ctx, name))
+            except references.ReferenceNotFound:
+                invalid.append(name)
         return {"Parameters": parameters, "InvalidParameters": invalid}
 
     async def get_parameters_by_path(

@@ -99,12 +99,20 @@ def test_unknown_keys(kms):
         ("11111111-2222-3333-4444-555555555555", "does not exist"),
         ("arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555", "does not exist"),
         ("alias/does-not-exist", "is not found"),
-        ("not-a-key-id", "Invalid keyId"),
+        ("not-a-key-id", "Invalid keyId not-a-key-id"),
     ):
         with pytest.raises(ClientError) as exc:
             kms.encrypt(KeyId=key_id, Plaintext=b"p")
         assert error_code(exc) == "NotFoundException"
         assert fragment in exc.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as exc:
+        kms.describe_key(KeyId="not-a-key-id")
+    assert exc.value.response["Error"]["Message"] == "Invalid keyId not-a-key-id"
+    with pytest.raises(ClientError) as exc:
+        kms.describe_key(KeyId="11111111-2222-3333-4444-555555555555")
+    assert exc.value.response["Error"]["Message"] == (
+        "Key 'arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555' does not exist"
+    )
 
 
 def test_disabled_and_pending_deletion_keys_refuse_to_work(kms, make_key):

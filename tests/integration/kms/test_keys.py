@@ -92,6 +92,9 @@ def test_list_keys_pages_with_limit_and_marker(endpoint):
         marker = page["NextMarker"]
     assert {k["KeyId"] for k in seen} == created
     assert all(k["KeyArn"].endswith(k["KeyId"]) and ":222233334444:" in k["KeyArn"] for k in seen)
+    with pytest.raises(ClientError) as exc:
+        kms.list_keys(Marker="not-a-marker")
+    assert error_code(exc) == "InvalidMarkerException"
 
 
 def test_update_description_and_enable_disable(kms, make_key):
@@ -113,7 +116,9 @@ def test_schedule_key_deletion_window_limits(kms, raw_kms, make_key):
     out = kms.schedule_key_deletion(KeyId=key_id)
     assert out["PendingWindowInDays"] == 30 and out["KeyState"] == "PendingDeletion"
     meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
-    assert meta["KeyState"] == "PendingDeletion" and meta["PendingDeletionWindowInDays"] == 30
+    assert meta["KeyState"] == "PendingDeletion" and meta["Enabled"] is False
+    # AWS shows PendingDeletionWindowInDays only for a multi-Region primary in PendingReplicaDeletion.
+    assert "PendingDeletionWindowInDays" not in meta
     assert meta["DeletionDate"] == out["DeletionDate"]
     for call in (
         lambda: kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7),

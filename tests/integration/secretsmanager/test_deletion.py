@@ -41,6 +41,9 @@ def test_scheduled_secret_refuses_use_until_restored(sm, make_secret, clock_now)
     assert 30 * 86400 - 60 < window < 30 * 86400 + 60  # the default window is 30 days
     described = sm.describe_secret(SecretId=created["ARN"])  # still described
     assert "DeletedDate" in described
+    # Its versions still list (InvalidRequestException is not an error of ListSecretVersionIds).
+    listed = sm.list_secret_version_ids(SecretId=created["ARN"])["Versions"]
+    assert [v["VersionId"] for v in listed] == [created["VersionId"]]
 
     for call in (
         lambda: sm.get_secret_value(SecretId=created["ARN"]),
@@ -81,6 +84,33 @@ def test_force_delete_is_immediate(sm, make_secret):
     # The name is free again, with a new ARN.
     again = sm.create_secret(Name=created["Name"], SecretString="new")
     assert again["ARN"] != created["ARN"]
+
+
+def test_force_delete_of_a_scheduled_secret_deletes_it_now(sm, make_secret):
+    created = make_secret()
+    sm.delete_secret(SecretId=created["ARN"], RecoveryWindowInDays=7)
+    answer = sm.delete_secret(SecretId=created["ARN"], ForceDeleteWithoutRecovery=True)
+    assert (answer["ARN"], answer["Name"]) == (created["ARN"], created["Name"])
+    with pytest.raises(ClientError) as exc:
+        sm.describe_secret(SecretId=created["ARN"])
+    assert error_code(exc) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as exc:
+        sm.restore_secret(SecretId=created["ARN"])
+    assert error_code(exc) == "ResourceNotFoundException"
+
+
+def test_force_delete_of_a_missing_secret_succeeds(sm, unique):
+    # API_DeleteSecret: a forced delete of a nonexistent secret does not answer ResourceNotFoundException.
+    name = unique("never")
+    answer = sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    assert answer["Name"] == name
+    assert answer["ARN"] == f"arn:aws:secretsmanager:us-east-1:000000000000:secret:{name}"
+    assert "DeletionDate" in answer
+    # Without force it is still not found, and nothing was created.
+    with pytest.raises(ClientError) as exc:
+        sm.delete_secret(SecretId=name)
+    assert error_code(exc) == "ResourceNotFoundException"
+    assert error_message(exc) == "Secrets Manager can't find the specified secret."
 
 
 def test_deletion_happens_when_the_window_ends_even_across_a_restart(server_factory):
