@@ -97,6 +97,9 @@ def _describe(value: Any) -> str:
         return "null"
     if isinstance(value, list):
         return "'[" + ", ".join(str(v) for v in value) + "]'"
+    if isinstance(value, dict):
+        # As AWS's (Java) services print a map.
+        return "'{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}'"
     if isinstance(value, bool):
         return f"'{str(value).lower()}'"
     return f"'{value}'"

@@ -27,7 +27,6 @@ MAX_INPUT_PATHS = 100
 _MISSING = object()
 _STEP = re.compile(r"\.([A-Za-z0-9_\-/]+|\*)|\[(\d+|\*)\]")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
-_PATH_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def compile_path(path: str) -> list[str | int | None] | None:
@@ -93,13 +92,9 @@ def check_target_input(target: Mapping[str, Any]) -> None:
         paths = transformer.get("InputPathsMap") or {}
         if len(paths) > MAX_INPUT_PATHS:
             raise ValidationException(f"InputPathsMap can have at most {MAX_INPUT_PATHS} entries.")
-        for key, path in paths.items():
-            # The model's key pattern (InputTransformerPathKey), which the generic validation
-            # does not apply to map keys; it also keeps out the reserved "aws." names.
-            if not _PATH_KEY.fullmatch(key):
-                raise ValidationException(
-                    f"Value '{key}' at 'inputTransformer.inputPathsMap' failed to satisfy constraint: "
-                    "Member must satisfy regular expression pattern: [A-Za-z0-9\\_\\-]+")
+        # Keys follow the model's pattern (checked by the shared validation), which also keeps
+        # out the reserved "aws." names.
+        for path in paths.values():
             if compile_path(path) is None:
                 raise ValidationException(f"{path} is an invalid JSONPath.")
 

@@ -64,8 +64,9 @@ def test_put_targets_refuses_bad_targets_whole_and_stores_nothing(events, make_q
         ([{"Id": "ok", "Arn": arn}, {"Id": "fifo", "Arn": fifo_arn}],
          "Parameter(s) SqsParameters must be specified for target: fifo."),
         ([{"Id": "t", "Arn": arn, "InputTransformer": {"InputPathsMap": {"a b": "$.detail"}, "InputTemplate": "<x>"}}],
-         "Value 'a b' at 'inputTransformer.inputPathsMap' failed to satisfy constraint: "
-         "Member must satisfy regular expression pattern: [A-Za-z0-9\\_\\-]+"),
+         "1 validation error detected: Value '{a b=$.detail}' at 'targets.1.member.inputTransformer.inputPathsMap' "
+         "failed to satisfy constraint: Map keys must satisfy constraint: "
+         "[Member must satisfy regular expression pattern: [A-Za-z0-9\\_\\-]+]"),
     ]
     for targets, message in cases:
         with pytest.raises(events.exceptions.ClientError) as excinfo:
