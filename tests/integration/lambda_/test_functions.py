@@ -19,7 +19,7 @@ def test_create_get_and_states(lam: Any, unique: Any) -> None:
     code = python_zip(ECHO)
     created = lam.create_function(
         FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": code},
-        Environment={"Variables": {"A": "1"}}, MemorySize=256, Timeout=10, Tags={"team": "x"}, Description="d",
+        Environment={"Variables": {"MODE": "1"}}, MemorySize=256, Timeout=10, Tags={"team": "x"}, Description="d",
     )
     assert created["State"] == "Pending"
     assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode()
@@ -31,7 +31,7 @@ def test_create_get_and_states(lam: Any, unique: Any) -> None:
     got = lam.get_function(FunctionName=name)
     config = got["Configuration"]
     assert config["State"] == "Active" and config["LastUpdateStatus"] == "Successful"
-    assert config["Environment"] == {"Variables": {"A": "1"}}
+    assert config["Environment"] == {"Variables": {"MODE": "1"}}
     assert config["MemorySize"] == 256 and config["Timeout"] == 10 and config["Description"] == "d"
     assert config["EphemeralStorage"] == {"Size": 512} and config["Architectures"] == ["x86_64"]
     assert got["Tags"] == {"team": "x"}
@@ -79,10 +79,10 @@ def test_update_code_and_configuration(lam: Any, make_function: Any) -> None:
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1})
     after = lam.get_function_configuration(FunctionName=name)
     assert after["CodeSha256"] == base64.b64encode(hashlib.sha256(new_code).digest()).decode()
-    lam.update_function_configuration(FunctionName=name, MemorySize=512, Environment={"Variables": {"B": "2"}}, Handler="app.handler")
+    lam.update_function_configuration(FunctionName=name, MemorySize=512, Environment={"Variables": {"LEVEL": "2"}}, Handler="app.handler")
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1})
     config = lam.get_function_configuration(FunctionName=name)
-    assert config["MemorySize"] == 512 and config["Environment"]["Variables"] == {"B": "2"}
+    assert config["MemorySize"] == 512 and config["Environment"]["Variables"] == {"LEVEL": "2"}
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"LAMBDA_TASK_ROOT": "x"}})
 

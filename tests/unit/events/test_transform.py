@@ -7,6 +7,7 @@ import json
 import pytest
 
 from stratus.aws.errors import ValidationException
+from stratus.aws.validate import validate
 from stratus.services.events.transform import check_target_input, evaluate, render, render_template
 
 EVENT = {
@@ -61,9 +62,16 @@ def test_input_path_wildcards_and_constant_input():
     {"Input": "{}", "InputPath": "$.detail"},
     {"Input": "not json"},
     {"InputPath": "detail"},
-    {"InputTransformer": {"InputPathsMap": {"aws.events.rule-arn": "$.id"}, "InputTemplate": "x"}},
     {"InputTransformer": {"InputPathsMap": {"a": "$..x"}, "InputTemplate": "x"}},
 ])
 def test_put_targets_refuses_bad_input_settings(target):
     with pytest.raises(ValidationException):
         check_target_input(target)
+
+
+def test_reserved_input_path_names_fail_the_models_key_pattern():
+    transformer = {"InputPathsMap": {"aws.events.rule-arn": "$.id"}, "InputTemplate": "x"}
+    target = {"Id": "t", "Arn": "arn:aws:sqs:us-east-1:000000000000:q", "InputTransformer": transformer}
+    with pytest.raises(ValidationException) as info:
+        validate("events", "PutTargets", {"Rule": "r", "Targets": [target]})
+    assert "Map keys must satisfy constraint" in info.value.message
