@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -634,17 +635,13 @@ class SqsProvider(MessageMoveTasks, SqsApi):
         entries = request["Entries"]
         model.check_batch(entries, "DeleteMessageBatchRequestEntry")
         now = self.clock.now_ms()
-        successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"])
-            for entry in entries:
-                try:
-                    await self._delete(tx, queue, entry["ReceiptHandle"], now)
-                except AwsError as error:
-                    failed.append(_failure(entry["Id"], error))
-                    continue
-                successful.append({"Id": entry["Id"]})
+
+            async def delete(entry: dict[str, Any]) -> None:
+                await self._delete(tx, queue, entry["ReceiptHandle"], now)
+
+            successful, failed = await _each_entry(entries, delete)
         return {"Successful": successful, "Failed": failed}
 
     async def _delete(self, tx: Tx, queue: Queue, handle: str, now: int) -> None:
@@ -679,20 +676,16 @@ class SqsProvider(MessageMoveTasks, SqsApi):
         entries = request["Entries"]
         model.check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
         now = self.clock.now_ms()
-        successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
         async with self.store.transaction() as tx:
             queue = await self._queue(tx, ctx, request["QueueUrl"])
-            for entry in entries:
-                try:
-                    visibility = entry.get("VisibilityTimeout")
-                    if visibility is None:
-                        raise MissingParameter("The request must contain the parameter VisibilityTimeout.")
-                    await self._change_visibility(tx, queue, entry["ReceiptHandle"], visibility, now)
-                except AwsError as error:
-                    failed.append(_failure(entry["Id"], error))
-                    continue
-                successful.append({"Id": entry["Id"]})
+
+            async def change(entry: dict[str, Any]) -> None:
+                visibility = entry.get("VisibilityTimeout")
+                if visibility is None:
+                    raise MissingParameter("The request must contain the parameter VisibilityTimeout.")
+                await self._change_visibility(tx, queue, entry["ReceiptHandle"], visibility, now)
+
+            successful, failed = await _each_entry(entries, change)
         return {"Successful": successful, "Failed": failed}
 
     async def _change_visibility(self, tx: Tx, queue: Queue, handle: str, visibility: int, now: int) -> None:
@@ -723,6 +716,22 @@ class SqsProvider(MessageMoveTasks, SqsApi):
             await db.sweep(tx, queue.id, self._oldest_sent(queue, now), now)
             await db.forget_deleted_names(tx, now - model.DELETED_NAME_HOLD_MS)
             await self.timers.schedule(tx, SWEEP_TIMER, timer.key, now + SWEEP_INTERVAL_MS, timer.payload)
+
+
+async def _each_entry(
+    entries: list[Any], action: Callable[[dict[str, Any]], Awaitable[None]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(successful, failed) entries of a batch: an entry's AwsError fails that entry, not the batch."""
+    successful: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            await action(entry)
+        except AwsError as error:
+            failed.append(_failure(entry["Id"], error))
+            continue
+        successful.append({"Id": entry["Id"]})
+    return successful, failed
 
 
 def _failure(entry_id: str, error: AwsError) -> dict[str, Any]:
