@@ -156,3 +156,14 @@ async def test_provided_without_a_usable_bootstrap(runtimes: Runtimes, make_spec
     assert result.error_type == "Runtime.ExitError"
     assert json.loads(result.payload)["errorMessage"] == "RequestId: req-crash Error: Runtime exited with error: exit status 2"
     assert "cannot start\n" in result.log_tail
+
+
+async def test_runtimes_stratus_cannot_run_say_so(runtimes: Runtimes, make_spec: MakeSpec) -> None:
+    java = make_spec("java21", "example.Handler::handleRequest", {"README": "a jar would be here\n"})
+    result = await invoke(runtimes, java, {}, request_id="req-java")
+    assert result.error_type == "Runtime.InvalidEntrypoint"
+    message = json.loads(result.payload)["errorMessage"]
+    assert message == (
+        "RequestId: req-java Error: stratus cannot run the java21 runtime yet: "
+        "python3.x, nodejs* and provided.* functions run"
+    )

@@ -225,6 +225,13 @@ def build(
         node_major = major.group(1) if major else ""
         base["NODE_PATH"] = _path_list(opt_dir / "nodejs" / f"node{node_major}" / "node_modules", opt_dir / "nodejs" / "node_modules", code)
         reserved["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{runtime}"
+    elif not runtime.startswith("provided"):
+        # Java, .NET and Ruby functions are accepted by the API but have no runtime client here.
+        entrypoint_error = (
+            "Runtime.InvalidEntrypoint",
+            f"stratus cannot run the {runtime} runtime yet: python3.x, nodejs* and provided.* functions run",
+        )
+        argv = []
     else:
         candidates = [spec.code_dir / "bootstrap", opt_dir / "bootstrap"]
         found = next((c for c in candidates if c.is_file()), None)
