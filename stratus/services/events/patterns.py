@@ -129,7 +129,9 @@ def compile(pattern: str | Mapping[str, Any], *, dialect: Dialect = "eventbridge
     try:
         root = compiler.run()
     except JsonSyntaxError as e:
-        raise _error(dialect, e.message, e.location) from None
+        # SNS says what failed before the parser's own words.
+        reason = f"failed to parse JSON. {e.message}" if dialect == "sns" else e.message
+        raise _error(dialect, reason, e.location) from None
     except _Fail as e:
         raise _error(dialect, e.reason, e.location) from None
     return Pattern(root, source, dialect, scope)
