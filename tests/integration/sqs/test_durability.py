@@ -60,19 +60,17 @@ def test_long_poll_on_one_node_wakes_on_a_send_to_another(two_nodes):
     result: dict = {}
 
     def poll():
-        result["messages"] = client_for(a.endpoint, "sqs").receive_message(QueueUrl=url, WaitTimeSeconds=20).get(
-            "Messages"
-        )
-        result["at"] = time.monotonic()
+        result["messages"] = client_for(a.endpoint, "sqs", read_timeout=15).receive_message(
+            QueueUrl=url, WaitTimeSeconds=20
+        ).get("Messages")
 
     poller = threading.Thread(target=poll)
     poller.start()
     time.sleep(0.5)
-    sent_at = time.monotonic()
     sqs_b.send_message(QueueUrl=url, MessageBody="across nodes")
     poller.join(25)
+    # The client gives up after 15 s of a 20 s wait: only a poll the send woke answers in time.
     assert [m["Body"] for m in result["messages"]] == ["across nodes"]
-    assert result["at"] - sent_at < 15  # woken by the other node's send, not by the deadline
 
 
 def test_no_message_goes_to_two_receivers_within_its_visibility_timeout(two_nodes):

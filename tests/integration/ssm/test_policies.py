@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import error_code
+from tests.helpers import error_code, wait_for
 
 
 def _iso(ms: int) -> str:
@@ -80,10 +80,8 @@ def test_replacing_policies_moves_or_removes_the_expiration(
         Policies=json.dumps([_expiration(advance_clock(0)["now_ms"] + 1000)]),
     )
     advance_clock(2)
-    for _ in range(100):  # once the later timer has fired, the earlier (cancelled) one would have too
-        if not ssm.get_parameters(Names=[marker])["Parameters"]:
-            break
-        time.sleep(0.1)
+    # Once the later timer has fired, the earlier (cancelled) one would have too.
+    assert wait_for(lambda: not ssm.get_parameters(Names=[marker])["Parameters"])
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "v2"
 
 
