@@ -104,6 +104,9 @@ def test_deleting_a_role_needs_it_bare(iam):
     )
     iam.remove_role_from_instance_profile(InstanceProfileName="ip", RoleName="busy")
     iam.delete_role(RoleName="busy")
+    with pytest.raises(ClientError) as excinfo:
+        iam.get_role(RoleName="busy")
+    assert error_of(excinfo)[0] == "NoSuchEntity"
 
 
 # --- managed policies ---------------------------------------------------------------------

@@ -144,6 +144,9 @@ def test_access_keys(iam, endpoint, account):
     assert error_of(excinfo) == ("NoSuchEntity", f"The Access Key with id {first['AccessKeyId']} cannot be found.", 404)
     iam.delete_access_key(UserName="k", AccessKeyId=second["AccessKeyId"])
     iam.delete_user(UserName="k")
+    with pytest.raises(ClientError) as excinfo:
+        iam.get_user(UserName="k")
+    assert error_of(excinfo) == ("NoSuchEntity", "The user with name k cannot be found.", 404)
 
 
 def test_an_access_key_of_another_user_is_not_found(iam):

@@ -43,6 +43,9 @@ def test_standard_change_visibility_after_the_timeout_passed_hides_it_again(sqs,
     advance_clock(2)
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=60)
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    advance_clock(61)  # hidden, not lost: it comes back once the new timeout passes
+    again = receive_one(sqs, url, AttributeNames=["ApproximateReceiveCount"])
+    assert (again["Body"], again["Attributes"]["ApproximateReceiveCount"]) == ("m", "2")
 
 
 def test_a_replaced_handle_cannot_change_visibility(sqs, make_queue, advance_clock):

@@ -222,7 +222,9 @@ def test_purge_queue_deletes_messages_and_only_once_per_60_seconds(sqs, make_que
     with pytest.raises(sqs.exceptions.PurgeQueueInProgress):
         sqs.purge_queue(QueueUrl=url)
     advance_clock(61)
+    sqs.send_message(QueueUrl=url, MessageBody="after")
     sqs.purge_queue(QueueUrl=url)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
 
 
 def test_tags_on_create_and_tag_untag_list(sqs, unique):
