@@ -7,8 +7,9 @@ Retention is enforced twice: reads skip events past the retention period at once
 timer per group deletes them (hourly on the stratus clock).
 
 Not implemented (answer NotImplemented): Logs Insights (StartQuery/GetQueryResults), exports,
-deliveries, destinations, anomaly detection. Metric and subscription filters are stored and
-described; publishing metrics and delivering to subscription destinations come later.
+deliveries, destinations, anomaly detection, and subscription filters (PutSubscriptionFilter:
+nothing would be delivered yet, so it is not accepted). Metric filters are stored, described
+and tested; publishing their metrics comes with CloudWatch metrics.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from stratus.aws.api.logs import (
     PutLogEventsResponse,
     PutMetricFilterRequest,
     PutRetentionPolicyRequest,
-    PutSubscriptionFilterRequest,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     TagLogGroupRequest,
@@ -472,22 +472,6 @@ class LogsProvider(LogsApi):
             if optional in request:
                 data[optional] = request[optional]  # type: ignore[literal-required]
         await self._put_filter(ctx, request["logGroupName"], "metric", request["filterName"], text, data, model.METRIC_FILTERS_PER_GROUP)
-        return {}
-
-    async def put_subscription_filter(self, ctx: RequestContext, request: PutSubscriptionFilterRequest) -> dict[str, Any]:
-        text = request["filterPattern"]
-        _pattern(text)
-        data: dict[str, Any] = {
-            "destinationArn": request["destinationArn"],
-            "distribution": request.get("distribution") or "ByLogStream",
-            "applyOnTransformedLogs": bool(request.get("applyOnTransformedLogs")),
-        }
-        for optional in ("roleArn", "fieldSelectionCriteria", "emitSystemFields"):
-            if optional in request:
-                data[optional] = request[optional]  # type: ignore[literal-required]
-        await self._put_filter(
-            ctx, request["logGroupName"], "subscription", request["filterName"], text, data, model.SUBSCRIPTION_FILTERS_PER_GROUP
-        )
         return {}
 
     async def _put_filter(
