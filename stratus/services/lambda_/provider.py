@@ -523,22 +523,25 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
                 raise ResourceConflictException(f"Alias already exists: {model.function_arn(ref.region, ref.account, ref.name, alias.name)}")
         return alias.to_api(function)  # type: ignore[return-value]
 
+    async def _alias(self, tx: Tx, ref: FunctionRef, function: Function, name: str) -> Alias:
+        alias = await db.get_alias(tx, function, name)
+        if alias is None:
+            arn = model.function_arn(ref.region, ref.account, ref.name, name)
+            raise ResourceNotFoundException(f"Cannot find alias arn: {arn}")
+        return alias
+
     async def get_alias(self, ctx: RequestContext, request: GetAliasRequest) -> AliasConfiguration:
         ref = self._ref(ctx, request["FunctionName"])
         async with self.store.transaction() as tx:
             function = await self._function(tx, ref)
-            alias = await db.get_alias(tx, function, request["Name"])
-        if alias is None:
-            raise ResourceNotFoundException(f"Cannot find alias arn: {model.function_arn(ref.region, ref.account, ref.name, request['Name'])}")
+            alias = await self._alias(tx, ref, function, request["Name"])
         return alias.to_api(function)  # type: ignore[return-value]
 
     async def update_alias(self, ctx: RequestContext, request: UpdateAliasRequest) -> AliasConfiguration:
         ref = self._ref(ctx, request["FunctionName"])
         async with self.store.transaction() as tx:
             function = await self._function(tx, ref)
-            alias = await db.get_alias(tx, function, request["Name"])
-            if alias is None:
-                raise ResourceNotFoundException(f"Cannot find alias arn: {model.function_arn(ref.region, ref.account, ref.name, request['Name'])}")
+            alias = await self._alias(tx, ref, function, request["Name"])
             _check_revision(request.get("RevisionId"), alias.revision)
             if "FunctionVersion" in request:
                 alias.function_version = request["FunctionVersion"]
