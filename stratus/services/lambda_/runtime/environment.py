@@ -2,7 +2,7 @@
 
 The environment starts the process (init), hands it one invocation at a time through its
 Runtime API, and watches it: the deadline (timeout), the resident memory of its process
-tree (sampled from /proc; over the memory size kills it, as Lambda's cgroup does), and its
+tree (its peak, read from /proc; over the memory size kills it, as Lambda's cgroup does), and its
 exit. It turns what happened into AWS's answer and AWS's log lines (START / END / REPORT).
 An environment that timed out, ran out of memory or exited is dead and never reused.
 """
@@ -33,7 +33,6 @@ log = logging.getLogger("stratus.lambda.runtime")
 
 INIT_LIMIT_S = 10.0  # Lambda's limit on the init phase of an on-demand environment
 MEMORY_SAMPLE_S = 0.02
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 MIB = 1024 * 1024
 FRAME = struct.Struct(">IIq")  # the telemetry log fd framing: type, length, timestamp (µs)
 
@@ -53,15 +52,23 @@ def exit_reason(returncode: int) -> str:
     return f"Runtime exited with error: exit status {returncode}"
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants (children of each main thread, via /proc)."""
+def tree_peak_rss(pid: int) -> int:
+    """Peak resident bytes of ``pid`` and its descendants (children of each main thread).
+
+    Each process's high-water mark (``VmHWM``) is kept by the kernel, so a spike between
+    two samples still counts, as it would against Lambda's cgroup. Summing the peaks of
+    several processes can overstate a tree whose members peaked at different moments.
+    """
     total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE_SIZE
+            with open(f"/proc/{current}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmHWM:"):
+                        total += int(line.split()[1]) * 1024
+                        break
             with open(f"/proc/{current}/task/{current}/children", "rb") as f:
                 pending.extend(int(child) for child in f.read().split())
         except (OSError, ValueError, IndexError):
@@ -393,7 +400,7 @@ class Environment:
     def _sample_once(self) -> None:
         if self.process is None or self.dead:
             return
-        rss = tree_rss(self.process.pid)
+        rss = tree_peak_rss(self.process.pid)
         self._max_rss = max(self._max_rss, rss)
         if rss > self._limit and not self._oom:
             self._oom = True
