@@ -9,7 +9,15 @@ then sent to its dead-letter queue with the attributes EventBridge sets.
 
 Each node keeps every bus's rules compiled (one ``PatternSet``, patterns compiled once),
 tagged with the bus's version; PutEvents reads that version in its transaction and
-rebuilds only when a rule, target or archive of the bus changed (on any node).
+rebuilds only when a rule, target, archive or the bus itself changed (on any node).
+
+A bus with a customer managed KMS key (``encryption.py``) takes one more step: PutEvents
+writes an ingest timer for each custom or partner event, and the ingest handler -- outside
+any transaction, since KMS needs its own -- gets a data key from the bus's key, then matches
+the event and writes its deliveries and archive rows sealed under that data key. A key that
+is disabled or gone is a non-retriable error: the event goes to the bus's dead-letter queue
+(at ingest) or to the target's (when a sealed delivery cannot be opened), as AWS documents in
+"Using dead-letter queues to capture encrypted event errors".
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from stratus.aws.arns import parse_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import AwsError
 from stratus.engine.timers import Timer
-from stratus.services.events import model, transform
+from stratus.services.events import encryption, model, transform
 from stratus.services.events import store as db
 from stratus.services.events.patterns import Pattern
 from stratus.services.events.patterns import compile as compile_pattern
@@ -42,6 +50,7 @@ log = logging.getLogger("stratus.events")
 DELIVER_TIMER = "events.deliver"
 SCHEDULE_TIMER = "events.schedule"
 REPLAY_TIMER = "events.replay"
+INGEST_TIMER = "events.ingest"
 _MAX_BACKOFF_S = 300
 _REPLAY_BATCH = 100
 ENABLED_STATES = ("ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
@@ -53,6 +62,7 @@ class CompiledBus:
     patterns: PatternSet
     rules: dict[str, tuple[str, list[dict[str, Any]]]]  # name -> (arn, targets)
     archives: list[tuple[str, Pattern | None]] = field(default_factory=list)
+    kms_key: str | None = None  # the bus's KmsKeyIdentifier: its custom events go through ingest
 
 
 def _dumps(value: Any) -> str:
@@ -96,6 +106,7 @@ class Router:
         self._timers.on(DELIVER_TIMER, self._on_deliver)
         self._timers.on(SCHEDULE_TIMER, self._on_schedule)
         self._timers.on(REPLAY_TIMER, self._on_replay)
+        self._timers.on(INGEST_TIMER, self._on_ingest)
 
     def context(self, account: str, region: str) -> RequestContext:
         ctx = RequestContext(account=account, region=region, request_id=str(uuid.uuid4()), service="events")
@@ -112,6 +123,8 @@ class Router:
             return cached
         built = CompiledBus(version if version is not None else -1, PatternSet(), {})
         if version is not None:
+            row = await db.get_bus(tx, account, region, bus)
+            built.kms_key = (row.data.get("KmsKeyIdentifier") or None) if row else None
             targets = await db.targets_of_bus(tx, account, region, bus)
             for rule in await db.list_rules(tx, account, region, bus):
                 pattern_text = rule.data.get("EventPattern")
@@ -132,30 +145,111 @@ class Router:
                      compiled: CompiledBus | None = None) -> None:
         """Write the deliveries (and archive rows) ``event`` causes on ``bus``, in ``tx``.
 
-        ``compiled`` is the bus's matcher when the caller already read it in ``tx``.
+        ``compiled`` is the bus's matcher when the caller already read it in ``tx``. On a bus
+        with a customer managed key a custom or partner event is handed to the ingest timer,
+        which encrypts before anything else is stored.
         """
         if compiled is None:
             compiled = await self.compiled(tx, account, region, bus)
-        text: str | None = None
+        if compiled.kms_key and _customer_event(event):
+            await self.ingest_later(tx, account, region, bus, f"{event['id']}|{replay or ''}", ingestion_ms,
+                                    {"ev": _dumps(event)}, replay=replay, filter_arns=filter_arns)
+            return
+        await self._route(tx, account, region, bus, compiled, event, ingestion_ms, replay, filter_arns, None)
+
+    async def ingest_later(self, tx: Tx, account: str, region: str, bus: str, key: str, ingestion_ms: int,
+                           body: dict[str, str], *, replay: str | None, filter_arns: list[str] | None) -> None:
+        """Schedule the encrypting step of one event (``body``: ``ev``, the plain event, or ``sealed``)."""
+        payload: dict[str, Any] = {"a": account, "r": region, "bus": bus, "i": ingestion_ms, **body}
+        if replay:
+            payload["replay"] = replay
+        if filter_arns:
+            payload["filter"] = filter_arns
+        await self._timers.schedule(tx, INGEST_TIMER, f"{account}/{region}/{bus}|{key}", ingestion_ms, payload)
+
+    async def _route(self, tx: Tx, account: str, region: str, bus: str, compiled: CompiledBus, event: dict[str, Any],
+                     ingestion_ms: int, replay: str | None, filter_arns: list[str] | None,
+                     key: encryption.DataKey | None) -> None:
+        """Match ``event`` and write its deliveries and archive rows, sealed under ``key`` when given."""
+        bus_arn = model.bus_arn(region, account, bus)
+        stored: str | None = None
+        plain_size = 0
+
+        def text() -> str:
+            nonlocal stored, plain_size
+            if stored is None:
+                plain = _dumps(event)
+                plain_size = len(plain.encode())
+                stored = encryption.seal(key, bus_arn, plain) if key is not None else plain
+            return stored
+
         for name in compiled.patterns.matching(event):
             arn, targets = compiled.rules[name]  # type: ignore[index]
             if filter_arns and arn not in filter_arns:
                 continue
             if targets:
-                text = text or _dumps(event)
-                await self.deliver(tx, account, region, arn, str(name), targets, event["id"], text, ingestion_ms, replay)
+                await self.deliver(tx, account, region, arn, str(name), targets, event["id"], text(), ingestion_ms, replay,
+                                   bus_arn=bus_arn)
         if replay is None:
             for archive, pattern in compiled.archives:
                 if pattern is None or pattern.matches(event):
-                    text = text or _dumps(event)
-                    await db.archive_event(tx, account, region, archive, ingestion_ms, text)
+                    await db.archive_event(tx, account, region, archive, ingestion_ms, text(), size=plain_size)
+
+    async def _on_ingest(self, timer: Timer) -> None:
+        """Encrypt and route one event of a bus with a customer managed key (see the module docstring)."""
+        p = timer.payload
+        account, region, bus = p["a"], p["r"], p["bus"]
+        bus_arn = model.bus_arn(region, account, bus)
+        async with self._store.transaction() as tx:
+            row = await db.get_bus(tx, account, region, bus)
+        if row is None:
+            return  # the bus was deleted since: the event goes nowhere, as for a bus that does not exist
+        key_id = row.data.get("KmsKeyIdentifier") or None
+        ctx = self.context(account, region)
+        assert ctx.client is not None
+        plain: str | None = p.get("ev")
+        key: encryption.DataKey | None = None
+        try:
+            if plain is None:
+                plain = await encryption.open_sealed(ctx.client, bus_arn, p["sealed"])
+            if key_id:
+                key = await encryption.data_key(ctx.client, key_id, bus_arn)
+        except AwsError as error:
+            if not encryption.is_non_retriable(error):
+                raise  # throttling or a KMS fault: the timers loop retries the ingest
+            await self._bus_dead_letter(ctx, row, plain, p.get("sealed"), error)
+            return
+        event = json.loads(plain)
+        if p.get("replay"):
+            event["replay-name"] = p["replay"]
+        async with self._store.transaction() as tx:
+            compiled = await self.compiled(tx, account, region, bus)
+            await self._route(tx, account, region, bus, compiled, event, p["i"], p.get("replay"), p.get("filter"), key)
+
+    async def _bus_dead_letter(self, ctx: RequestContext, bus: db.Bus, plain: str | None, sealed: str | None,
+                               error: AwsError) -> None:
+        """An event the bus could not encrypt (or decrypt, for a replay) goes to the bus's dead-letter queue."""
+        bus_arn = model.bus_arn(bus.region, bus.account, bus.name)
+        log.info("event on %s failed for good at ingest (%s: %s)", bus_arn, error.code, error.message)
+        dlq = (bus.data.get("DeadLetterConfig") or {}).get("Arn")
+        if not dlq:
+            return
+        if plain is None:
+            # Not readable any more: the ciphertext goes as AWS sends encrypted events.
+            assert sealed is not None
+            plain = _dumps(encryption.encrypted_event(str(uuid.uuid4()), bus.account, bus.region,
+                                                      model.iso_time(self._clock.now_ms()), bus_arn, None, sealed))
+        attributes = {"ERROR_CODE": _error_code(error), "ERROR_MESSAGE": error.message or error.code}
+        await self._send_dead_letter(ctx, dlq, plain, attributes, 0, bus_arn)
 
     async def deliver(self, tx: Tx, account: str, region: str, rule_arn: str, rule_name: str,
                       targets: list[dict[str, Any]], event_id: str, event_text: str, ingestion_ms: int,
-                      replay: str | None) -> None:
+                      replay: str | None, *, bus_arn: str | None = None) -> None:
         for target in targets:
             payload = {"a": account, "r": region, "rule": rule_arn, "name": rule_name, "t": target,
                        "ev": event_text, "i": ingestion_ms, "n": 0}
+            if bus_arn:
+                payload["b"] = bus_arn
             key = f"{event_id}|{replay or ''}|{rule_arn}|{target['Id']}"
             await self._timers.schedule(tx, DELIVER_TIMER, key, ingestion_ms, payload)
 
@@ -164,8 +258,19 @@ class Router:
     async def _on_deliver(self, timer: Timer) -> None:
         p = timer.payload
         target = p["t"]
-        event = json.loads(p["ev"])
         ctx = self.context(p["a"], p["r"])
+        text = p["ev"]
+        if encryption.is_sealed(text):
+            assert ctx.client is not None
+            try:
+                text = await encryption.open_sealed(ctx.client, p["b"], text)
+            except AwsError as error:
+                if not encryption.is_non_retriable(error):
+                    raise  # a passing KMS fault: the timers loop retries this delivery
+                # A decryption error on the way to a target goes to the target's dead-letter queue.
+                await self._dead_letter(ctx, p, error, None, p.get("n", 0))
+                return
+        event = json.loads(text)
         sqs_parameters = target.get("SqsParameters") or {}
         options = TargetOptions(
             message_group_id=sqs_parameters.get("MessageGroupId"),
@@ -218,13 +323,23 @@ class Router:
         }
         if condition:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
+        body = p["ev"]
+        if encryption.is_sealed(body):
+            # Sent as AWS sends an encrypted event it could not decrypt (the same sealed bytes).
+            body = _dumps(encryption.encrypted_event(str(uuid.uuid4()), p["a"], p["r"], model.iso_time(self._clock.now_ms()),
+                                                     p["b"], p["rule"], body))
+        await self._send_dead_letter(ctx, dlq, body, attributes, attempts, p["rule"])
+
+    async def _send_dead_letter(self, ctx: RequestContext, dlq: str, body: str, attributes: dict[str, str], attempts: int,
+                                source_arn: str) -> None:
+        """Send ``body`` to the dead-letter queue ``dlq`` with the message attributes EventBridge sets."""
         message_attributes: dict[str, Any] = {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}
         message_attributes["RETRY_ATTEMPTS"] = {"DataType": "Number", "StringValue": str(attempts)}
         queue = parse_arn(dlq)
         if queue is None or ":" in queue.resource:
             return
         try:
-            await send_to_dead_letter_queue(ctx, queue, p["ev"], message_attributes, p["rule"])
+            await send_to_dead_letter_queue(ctx, queue, body, message_attributes, source_arn)
         except AwsError as dlq_error:
             # AWS drops the event when its dead-letter queue cannot take it either.
             log.warning("dead-letter queue %s refused an event: %s", dlq, dlq_error.message)
@@ -267,8 +382,9 @@ class Router:
             targets = await db.list_targets(tx, p["a"], p["r"], p["bus"], p["name"])
             if targets:
                 event = model.scheduled_event(p["a"], p["r"], arn, timer.due_ms)
+                # A scheduled event is an AWS event: AWS encrypts those with its own key, never the bus's.
                 await self.deliver(tx, p["a"], p["r"], arn, p["name"], targets, event["id"], _dumps(event),
-                                   timer.due_ms, None)
+                                   timer.due_ms, None, bus_arn=model.bus_arn(p["r"], p["a"], p["bus"]))
             # From now, not from the due time: a clock moved far ahead fires once, not once per missed period.
             due = self._next_fire(p["expr"], max(self._clock.now_ms(), timer.due_ms), p["anchor"])
             if due is not None:
@@ -297,12 +413,18 @@ class Router:
             destination = data["Destination"]
             d_account, d_region, d_bus = model.parse_bus(destination["Arn"], p["a"], p["r"])
             for row_id, time_ms, text in rows:
+                data["Cursor"] = row_id
+                data["EventLastReplayedTime"] = time_ms
+                if encryption.is_sealed(text):
+                    # Opening it needs KMS, outside this transaction: the ingest step does it.
+                    await self.ingest_later(tx, d_account, d_region, d_bus, f"{data['Archive']}/{row_id}|{replay.name}",
+                                            time_ms, {"sealed": text}, replay=replay.name,
+                                            filter_arns=destination.get("FilterArns") or None)
+                    continue
                 event = json.loads(text)
                 event["replay-name"] = replay.name
                 await self.accept(tx, d_account, d_region, d_bus, event, time_ms, replay=replay.name,
                                   filter_arns=destination.get("FilterArns") or None)
-                data["Cursor"] = row_id
-                data["EventLastReplayedTime"] = time_ms
             if len(rows) == _REPLAY_BATCH:
                 replay.state = "RUNNING"
                 await self._timers.schedule(tx, REPLAY_TIMER, timer.key, now, p)
@@ -310,3 +432,10 @@ class Router:
                 replay.state = "COMPLETED"
                 data["ReplayEndTime"] = now
             await db.update_replay(tx, replay)
+
+
+def _customer_event(event: dict[str, Any]) -> bool:
+    """Custom and partner events use the bus's key; other AWS service events an AWS owned key
+    ("Encrypting EventBridge event buses with AWS KMS keys")."""
+    source = str(event.get("source", ""))
+    return not source.startswith("aws.") or source.startswith("aws.partner/")

@@ -76,7 +76,7 @@ from stratus.aws.arns import parse_arn, root_arn
 from stratus.aws.context import RequestContext
 from stratus.aws.errors import ValidationException
 from stratus.aws.pagination import page_token, token_offset
-from stratus.services.events import model, transform
+from stratus.services.events import encryption, model, transform
 from stratus.services.events import store as db
 from stratus.services.events.delivery import REPLAY_TIMER, Router, expire_archive
 from stratus.services.events.model import DEFAULT_BUS
@@ -108,6 +108,21 @@ def _check_pattern(text: str) -> None:
 
 def _bus_not_found(name: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Event bus {name} does not exist.")
+
+
+# What CreateEventBus, UpdateEventBus and DescribeEventBus answer of a bus's settings
+# (ListEventBuses' EventBus shape carries none of them but Description).
+_BUS_SETTINGS = ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
+
+
+def _check_dead_letter(config: dict[str, Any] | None) -> None:
+    """A bus's dead-letter queue must be an SQS queue, named by its ARN."""
+    arn = (config or {}).get("Arn")
+    if arn is None:
+        return
+    parsed = parse_arn(arn)
+    if parsed is None or parsed.service != "sqs" or not parsed.resource or ":" in parsed.resource:
+        raise ValidationException(f"Parameter DeadLetterConfig.Arn is not valid. Reason: {arn} is not a valid SQS queue ARN.")
 
 
 class EventsProvider(EventsApi):
@@ -145,7 +160,10 @@ class EventsProvider(EventsApi):
             raise ValidationException(f"Event bus name {name} is not valid.")
         if name.startswith("aws.") and not request.get("EventSourceName"):
             raise ValidationException("Event bus names starting with 'aws.' need a partner event source.")
-        data = {k: request[k] for k in ("Description", "KmsKeyIdentifier", "DeadLetterConfig") if k in request}  # type: ignore[literal-required]
+        data = {k: request[k] for k in _BUS_SETTINGS if k in request}  # type: ignore[literal-required]
+        if not data.get("KmsKeyIdentifier"):
+            data.pop("KmsKeyIdentifier", None)  # empty: the AWS owned key, as when absent
+        await self._check_settings(ctx, data)
         arn = model.bus_arn(ctx.region, ctx.account, name)
         async with self.store.transaction() as tx:
             if not await db.insert_bus(tx, ctx.account, ctx.region, name, data, self.clock.now_ms()):
@@ -166,9 +184,17 @@ class EventsProvider(EventsApi):
             await db.delete_tags(tx, model.bus_arn(ctx.region, ctx.account, name))
         return {}
 
-    def _describe_bus(self, bus: db.Bus) -> dict[str, Any]:
+    async def _check_settings(self, ctx: RequestContext, data: dict[str, Any]) -> None:
+        """Validate a bus's KmsKeyIdentifier and DeadLetterConfig before anything is written.
+        KMS is asked outside any EventBridge transaction (it runs its own)."""
+        _check_dead_letter(data.get("DeadLetterConfig"))
+        if data.get("KmsKeyIdentifier"):
+            assert ctx.client is not None
+            await encryption.check_key(ctx.client, data["KmsKeyIdentifier"])
+
+    def _describe_bus(self, bus: db.Bus, keys: tuple[str, ...] = _BUS_SETTINGS) -> dict[str, Any]:
         out: dict[str, Any] = {"Name": bus.name, "Arn": model.bus_arn(bus.region, bus.account, bus.name)}
-        out.update({k: v for k, v in bus.data.items() if k in ("Description", "KmsKeyIdentifier", "DeadLetterConfig")})
+        out.update({k: v for k, v in bus.data.items() if k in keys})
         if bus.data.get("Policy"):
             out["Policy"] = json.dumps(bus.data["Policy"], separators=(",", ":"))
         if bus.created_ms:
@@ -191,20 +217,28 @@ class EventsProvider(EventsApi):
             await db.ensure_default_bus(tx, ctx.account, ctx.region, self.clock.now_ms())
             buses = await db.list_buses(tx, ctx.account, ctx.region, request.get("NamePrefix", ""))
         page, token = _page(buses, request.get("NextToken"), request.get("Limit"))
-        out: dict[str, Any] = {"EventBuses": [self._describe_bus(b) for b in page]}
+        out: dict[str, Any] = {"EventBuses": [self._describe_bus(b, ("Description",)) for b in page]}
         if token:
             out["NextToken"] = token
         return out  # type: ignore[return-value]
 
     async def update_event_bus(self, ctx: RequestContext, request: UpdateEventBusRequest) -> UpdateEventBusResponse:
+        changes = {k: request[k] for k in _BUS_SETTINGS if k in request}  # type: ignore[literal-required]
+        await self._check_settings(ctx, changes)
+        now = self.clock.now_ms()
         async with self.store.transaction() as tx:
             bus = await self._require_bus(tx, ctx, request.get("Name"))
-            for key in ("Description", "KmsKeyIdentifier", "DeadLetterConfig"):
-                if key in request:
-                    bus.data[key] = request[key]  # type: ignore[literal-required]
-            await db.update_bus(tx, bus, self.clock.now_ms())
+            for key, value in changes.items():
+                if key == "KmsKeyIdentifier" and not value:
+                    # An empty identifier goes back to the AWS owned key.
+                    bus.data.pop(key, None)
+                else:
+                    bus.data[key] = value
+            await db.update_bus(tx, bus, now)
+            # Every node's matcher caches the bus's key: a new version makes them read it again.
+            await db.bump_bus(tx, bus.account, bus.region, bus.name, now)
         out = {"Arn": model.bus_arn(bus.region, bus.account, bus.name), "Name": bus.name}
-        out.update({k: v for k, v in bus.data.items() if k in ("Description", "KmsKeyIdentifier", "DeadLetterConfig")})
+        out.update({k: v for k, v in bus.data.items() if k in _BUS_SETTINGS})
         return out  # type: ignore[return-value]
 
     async def put_permission(self, ctx: RequestContext, request: PutPermissionRequest) -> dict[str, Any]:

@@ -271,10 +271,12 @@ async def archives_of_bus(tx: Tx, account: str, region: str, bus: str) -> list[A
     return [_archive(r) for r in rows]
 
 
-async def archive_event(tx: Tx, account: str, region: str, archive: str, time_ms: int, event: str) -> None:
+async def archive_event(tx: Tx, account: str, region: str, archive: str, time_ms: int, event: str,
+                        *, size: int = 0) -> None:
+    """Archive one event; ``size`` is the plain event's size when ``event`` is stored sealed."""
     await tx.execute(
         "INSERT INTO events_archived (account, region, archive, time_ms, size, event) VALUES (?, ?, ?, ?, ?, ?)",
-        (account, region, archive, time_ms, len(event.encode()), event))
+        (account, region, archive, time_ms, size or len(event.encode()), event))
 
 
 async def archive_stats(tx: Tx, account: str, region: str, archive: str) -> tuple[int, int]:
