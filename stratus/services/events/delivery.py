@@ -74,14 +74,14 @@ def _backoff_ms(attempts: int) -> int:
 
 
 def _error_code(error: AwsError) -> str:
-    """The ERROR_CODE attribute of a dead-lettered event, from the target's error."""
+    """The ERROR_CODE attribute of a dead-lettered event, from the target's error (AWS's documented codes)."""
     code = error.code
     if "Throttl" in code or code == "TooManyRequestsException":
         return "THROTTLING"
     if "AccessDenied" in code or code == "AuthorizationError":
         return "NO_PERMISSIONS"
     if "NotFound" in code or "DoesNotExist" in code or code == "AWS.SimpleQueueService.NonExistentQueue":
-        return "RESOURCE_NOT_FOUND"
+        return "NO_RESOURCE"
     return "SDK_CLIENT_ERROR"
 
 

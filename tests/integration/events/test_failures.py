@@ -55,7 +55,7 @@ def test_a_deleted_queue_is_dead_lettered_without_retries(events, sqs, make_queu
     events.put_events(Entries=[{"Source": "gone.test", "DetailType": "x", "Detail": "{}"}])
     (message,) = receive(sqs, dlq_url, 1, MessageAttributeNames=["All"])
     attributes = _attributes(message)
-    assert attributes["ERROR_CODE"] == "RESOURCE_NOT_FOUND"
+    assert attributes["ERROR_CODE"] == "NO_RESOURCE"
     assert attributes["RETRY_ATTEMPTS"] == "0"
     assert attributes["TARGET_ARN"] == gone_arn
 
