@@ -6,15 +6,18 @@ NOTHING`` each, so services that log through the internal client (Lambda) can ca
 Retention is enforced twice: reads skip events past the retention period at once, and a durable
 timer per group deletes them (hourly on the stratus clock).
 
+Subscription filters deliver to Lambda functions (``subscriptions.py``, ``destinations.py``):
+matching events of each PutLogEvents call become one durable delivery, written in its transaction.
+
 Not implemented (answer NotImplemented): Logs Insights (StartQuery/GetQueryResults), exports,
-deliveries, destinations, anomaly detection, and subscription filters (PutSubscriptionFilter:
-nothing would be delivered yet, so it is not accepted). Metric filters are stored, described
-and tested; publishing their metrics comes with CloudWatch metrics.
+deliveries, destinations, anomaly detection, and subscription filters to Kinesis, Firehose or
+logical destinations. Metric filters are stored, described and tested; publishing their metrics
+comes with CloudWatch metrics.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratus.aws.api.logs import (
     CreateLogGroupRequest,
@@ -47,6 +50,7 @@ from stratus.aws.api.logs import (
     PutLogEventsResponse,
     PutMetricFilterRequest,
     PutRetentionPolicyRequest,
+    PutSubscriptionFilterRequest,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     TagLogGroupRequest,
@@ -59,13 +63,18 @@ from stratus.aws.api.logs import (
     ValidationException,
 )
 from stratus.aws.context import RequestContext
+from stratus.aws.errors import AwsError
 from stratus.engine.timers import Timer
-from stratus.services.logs import model
+from stratus.services.logs import destinations, model
 from stratus.services.logs import store as db
 from stratus.services.logs.filter_patterns import FilterPattern, FilterPatternError, compile_pattern
 from stratus.services.logs.model import LogGroup
+from stratus.services.logs.subscriptions import Subscriptions
 from stratus.store import load_migrations
 from stratus.store.base import Tx
+
+if TYPE_CHECKING:
+    from stratus.node import Node
 
 RETENTION_TIMER = "logs.retention"
 RETENTION_SWEEP_MS = model.HOUR_MS
@@ -110,9 +119,14 @@ def _group_ref(ctx: RequestContext, request: Any) -> tuple[str, str, str]:
 
 
 class LogsProvider(LogsApi):
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        self.subscriptions = Subscriptions(node)
+
     async def start(self) -> None:
         await self.store.migrate("logs", load_migrations("stratus.services.logs"))
         self.timers.on(RETENTION_TIMER, self._on_retention)
+        self.subscriptions.register()
 
     async def _group(self, tx: Tx, account: str, region: str, name: str) -> LogGroup:
         group = await db.get_group(tx, account, region, name)
@@ -356,9 +370,13 @@ class LogsProvider(LogsApi):
                 if await db.get_group(tx, ctx.account, ctx.region, group_name) is None:
                     raise _group_not_found()
                 raise _stream_not_found()
-            group_id, stream_id, retention_days = found
+            group_id, stream_id, retention_days, subscribed = found
             batch = model.check_batch(request["logEvents"], now, retention_days)
-            uploads = await db.append_events(tx, group_id, stream_id, batch.accepted, now)
+            filters = await db.subscription_filters(tx, group_id, now) if subscribed and batch.accepted else []
+            uploads, ids = await db.append_events(tx, group_id, stream_id, batch.accepted, now, with_ids=bool(filters))
+            if filters:
+                events = [(model.event_id(ts, row_id), ts, message) for (ts, message, _), row_id in zip(batch.accepted, ids, strict=True)]
+                await self.subscriptions.deliver(tx, ctx.account, ctx.region, group_name, stream_name, filters, events, now)
         result: PutLogEventsResponse = {"nextSequenceToken": model.sequence_token(uploads)}
         if batch.rejected:
             result["rejectedLogEventsInfo"] = batch.rejected  # type: ignore[typeddict-item]
@@ -478,11 +496,49 @@ class LogsProvider(LogsApi):
         self, ctx: RequestContext, group_name: str, kind: str, name: str, text: str, data: dict[str, Any], quota: int
     ) -> None:
         async with self.store.transaction() as tx:
-            group = await self._group(tx, ctx.account, ctx.region, group_name)
-            existing = await db.filter_names(tx, group.id, kind)
-            if name not in existing and len(existing) >= quota:
-                raise LimitExceededException("Resource limit exceeded.")
+            group = await self._filter_slot(tx, ctx, group_name, kind, name, quota)
             await db.put_filter(tx, group.id, kind, name, text, self.clock.now_ms(), data)
+
+    async def _filter_slot(self, tx: Tx, ctx: RequestContext, group_name: str, kind: str, name: str, quota: int) -> LogGroup:
+        """The group, once a filter ``name`` of ``kind`` may be put on it (a new name needs room under ``quota``)."""
+        group = await self._group(tx, ctx.account, ctx.region, group_name)
+        existing = await db.filter_names(tx, group.id, kind)
+        if name not in existing and len(existing) >= quota:
+            raise LimitExceededException("Resource limit exceeded.")
+        return group
+
+    async def put_subscription_filter(self, ctx: RequestContext, request: PutSubscriptionFilterRequest) -> dict[str, Any]:
+        group_name, name, text = request["logGroupName"], request["filterName"], request["filterPattern"]
+        destination = request["destinationArn"]
+        _pattern(text)
+        for feature in ("fieldSelectionCriteria", "emitSystemFields"):
+            if request.get(feature):
+                # Both are about centralized (cross-account, cross-Region) log data, which stratus has not.
+                raise AwsError(f"stratus does not implement {feature} for subscription filters yet.",
+                               code="NotImplemented", status=501, sender_fault=False)
+        async with self.store.transaction() as tx:
+            group = await self._filter_slot(tx, ctx, group_name, "subscription", name, model.SUBSCRIPTION_FILTERS_PER_GROUP)
+        destinations.check_kind(destination, request.get("roleArn"))
+        try:
+            client = self.subscriptions.context(ctx.account, ctx.region).client
+            assert client is not None
+            await destinations.check_lambda_permission(client, destination, group.arn, ctx.account, ctx.region)
+        except destinations.DeliveryDenied:
+            raise InvalidParameterException(destinations.LAMBDA_PERMISSION_MESSAGE) from None
+        data: dict[str, Any] = {
+            "destinationArn": destination,
+            "distribution": request.get("distribution") or "ByLogStream",
+            "applyOnTransformedLogs": bool(request.get("applyOnTransformedLogs")),
+        }
+        if request.get("roleArn"):
+            data["roleArn"] = request["roleArn"]
+        now = self.clock.now_ms()
+        async with self.store.transaction() as tx:
+            # Checked again: another call may have taken the last slot meanwhile.
+            group = await self._filter_slot(tx, ctx, group_name, "subscription", name, model.SUBSCRIPTION_FILTERS_PER_GROUP)
+            await db.put_filter(tx, group.id, "subscription", name, text, now, data)
+            await self.subscriptions.check_destination(tx, ctx.account, ctx.region, group_name, name, destination, now)
+        return {}
 
     async def _delete_filter(self, ctx: RequestContext, group_name: str, kind: str, name: str) -> None:
         async with self.store.transaction() as tx:

@@ -118,14 +118,18 @@ async def get_stream(tx: Tx, group_id: int, name: str) -> LogStream | None:
     return _stream(row) if row else None
 
 
-async def stream_for_put(tx: Tx, account: str, region: str, group: str, stream: str) -> tuple[int, int, int | None] | None:
-    """(group id, stream id, retention days) for PutLogEvents, in one indexed read."""
+async def stream_for_put(
+    tx: Tx, account: str, region: str, group: str, stream: str
+) -> tuple[int, int, int | None, bool] | None:
+    """(group id, stream id, retention days, has subscription filters) for PutLogEvents, in one indexed read."""
     row = await tx.fetchone(
-        "SELECT g.id, s.id, g.retention_days FROM logs_groups g JOIN logs_streams s ON s.group_id = g.id"
+        "SELECT g.id, s.id, g.retention_days,"
+        " EXISTS (SELECT 1 FROM logs_filters f WHERE f.group_id = g.id AND f.kind = 'subscription')"
+        " FROM logs_groups g JOIN logs_streams s ON s.group_id = g.id"
         " WHERE g.account = ? AND g.region = ? AND g.name = ? AND s.name = ?",
         (account, region, group, stream),
     )
-    return (row[0], row[1], row[2]) if row else None
+    return (row[0], row[1], row[2], bool(row[3])) if row else None
 
 
 async def list_streams(tx: Tx, group_id: int) -> list[LogStream]:
@@ -150,19 +154,48 @@ _AFTER_PUT = (
 )
 
 
+# Rows per multi-row INSERT ... RETURNING: 6 parameters each stays far below SQLite's 32,766.
+_RETURNING_CHUNK = 500
+
+
+async def _insert_returning_ids(tx: Tx, rows: list[tuple[Any, ...]]) -> list[int]:
+    """Insert event rows and answer their ids in row order.
+
+    Ids are assigned in row order within one statement on both stores (SQLite's rowid, a
+    PostgreSQL identity), while RETURNING's own order is unspecified: so sort them.
+    """
+    ids: list[int] = []
+    for start in range(0, len(rows), _RETURNING_CHUNK):
+        chunk = rows[start : start + _RETURNING_CHUNK]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+        sql = _INSERT_EVENT.replace("VALUES (?, ?, ?, ?, ?, ?)", f"VALUES {values}") + " RETURNING id"
+        returned = await tx.fetchall(sql, [value for row in chunk for value in row])
+        ids.extend(sorted(int(r[0]) for r in returned))
+    return ids
+
+
 async def append_events(
-    tx: Tx, group_id: int, stream_id: int, events: list[tuple[int, str, int]], now: int
-) -> int:
-    """Store accepted (timestamp, message, bytes) events; answer the stream's new upload count."""
+    tx: Tx, group_id: int, stream_id: int, events: list[tuple[int, str, int]], now: int, *, with_ids: bool = False
+) -> tuple[int, list[int]]:
+    """Store accepted (timestamp, message, bytes) events; answer the stream's new upload count.
+
+    ``with_ids`` also answers the new rows' ids in event order (subscription filters send
+    eventIds); otherwise the list is empty and the insert is one ``executemany``.
+    """
+    ids: list[int] = []
     if events:
-        await tx.executemany(_INSERT_EVENT, [(group_id, stream_id, ts, now, size, msg) for ts, msg, size in events])
+        rows = [(group_id, stream_id, ts, now, size, msg) for ts, msg, size in events]
+        if with_ids:
+            ids = await _insert_returning_ids(tx, rows)
+        else:
+            await tx.executemany(_INSERT_EVENT, rows)
         first, last = events[0][0], events[-1][0]
         params: tuple[Any, ...] = (first, first, last, last, now, sum(e[2] for e in events), stream_id)
         row = await tx.fetchone(_AFTER_PUT, params)
     else:
         row = await tx.fetchone("UPDATE logs_streams SET upload_seq = upload_seq + 1 WHERE id = ? RETURNING upload_seq", (stream_id,))
     assert row is not None
-    return int(row[0])
+    return int(row[0]), ids
 
 
 def _events_in_window(
@@ -224,10 +257,11 @@ async def expire_events(tx: Tx, group_id: int, before_ms: int) -> int:
 
 
 async def put_filter(tx: Tx, group_id: int, kind: str, name: str, pattern: str, now: int, data: dict[str, Any]) -> None:
-    """Create or replace; a replaced filter keeps its creation time."""
+    """Create or replace; a replaced filter keeps its creation time (and a disabled one is enabled again)."""
     await tx.execute(
         "INSERT INTO logs_filters (group_id, kind, name, pattern, created_ms, data) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (group_id, kind, name) DO UPDATE SET pattern = excluded.pattern, data = excluded.data",
+        " ON CONFLICT (group_id, kind, name) DO UPDATE SET pattern = excluded.pattern, data = excluded.data,"
+        " disabled_until_ms = NULL",
         (group_id, kind, name, pattern, now, json.dumps(data)),
     )
 
@@ -256,4 +290,32 @@ async def list_filters(tx: Tx, account: str, region: str, kind: str, group_id: i
 async def delete_filter(tx: Tx, group_id: int, kind: str, name: str) -> bool:
     return bool(
         await tx.execute("DELETE FROM logs_filters WHERE group_id = ? AND kind = ? AND name = ?", (group_id, kind, name))
+    )
+
+
+async def subscription_filters(tx: Tx, group_id: int, now: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, pattern, data) of the group's subscription filters not disabled at ``now``."""
+    rows = await tx.fetchall(
+        "SELECT name, pattern, data FROM logs_filters WHERE group_id = ? AND kind = 'subscription'"
+        " AND (disabled_until_ms IS NULL OR disabled_until_ms <= ?)",
+        (group_id, now),
+    )
+    return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+
+async def subscription_destination(tx: Tx, account: str, region: str, group: str, name: str) -> str | None:
+    """The destination ARN of a subscription filter, None when the filter (or its group) is gone."""
+    row = await tx.fetchone(
+        "SELECT f.data FROM logs_filters f JOIN logs_groups g ON g.id = f.group_id"
+        " WHERE g.account = ? AND g.region = ? AND g.name = ? AND f.kind = 'subscription' AND f.name = ?",
+        (account, region, group, name),
+    )
+    return json.loads(row[0]).get("destinationArn") if row else None
+
+
+async def disable_subscription(tx: Tx, account: str, region: str, group: str, name: str, until_ms: int) -> None:
+    await tx.execute(
+        "UPDATE logs_filters SET disabled_until_ms = ? WHERE kind = 'subscription' AND name = ? AND group_id ="
+        " (SELECT id FROM logs_groups WHERE account = ? AND region = ? AND name = ?)",
+        (until_ms, name, account, region, group),
     )
