@@ -7,6 +7,7 @@ runs, and services word the failure differently (the "flavour" table below):
   ``1 validation error detected: Value null at 'tableName' failed to satisfy constraint:
   Member must not be null`` (member paths in lowerCamelCase, list items as ``.N.member``).
 * query services: the same wording under the code ``ValidationError``.
+* CloudWatch Logs: the json wording under ``InvalidParameterException``.
 * SQS (both protocols): the first problem only, as ``MissingParameter`` (``The request must
   contain the parameter QueueUrl.``) or ``InvalidParameterValue``.
 
@@ -35,12 +36,22 @@ class Flavour:
     style: str
     code: str
     check_enums: bool = True
+    # (operation, member path) pairs whose enum the provider checks itself, with its own error.
+    provider_enums: frozenset[tuple[str, str]] = frozenset()
 
 
 # Services whose wording differs from their protocol's default. SQS leaves enum values
 # (attribute names) to the provider, which answers them with its own errors.
 FLAVOURS: dict[str, Flavour] = {
     "sqs": Flavour("first", "InvalidParameterValue", check_enums=False),
+    # Lambda answers an unknown or blocked Runtime as InvalidParameterValueException ("Value x at
+    # 'runtime' failed to satisfy constraint: ... or be a valid ARN"): its provider checks it.
+    "lambda": Flavour("list", "ValidationException", provider_enums=frozenset(
+        {("CreateFunction", "runtime"), ("UpdateFunctionConfiguration", "runtime")}
+    )),
+    # CloudWatch Logs answers model violations as InvalidParameterException ("1 validation error
+    # detected: Value 'a:b' at 'logGroupName' failed to satisfy constraint: ...").
+    "logs": Flavour("list", "InvalidParameterException"),
 }
 _JSON_FLAVOUR = Flavour("list", "ValidationException")
 _QUERY_FLAVOUR = Flavour("list", "ValidationError")
@@ -85,7 +96,9 @@ def _compiled(service: str, operation: str) -> Check | None:
     shape = service_model(service).operation_model(operation).input_shape
     if shape is None:
         return None
-    return _Compiler(flavour_for(service)).check(shape)
+    flavour = flavour_for(service)
+    skipped = frozenset(path for op, path in flavour.provider_enums if op == operation)
+    return _Compiler(flavour, skipped).check(shape)
 
 
 def _lower_first(name: str) -> str:
@@ -154,9 +167,10 @@ def _compile_pattern(pattern: str | None) -> re.Pattern[str] | None:
 
 
 class _Compiler(MemoCompiler):
-    def __init__(self, flavour: Flavour) -> None:
+    def __init__(self, flavour: Flavour, skipped_enums: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.flavour = flavour
+        self.skipped_enums = skipped_enums  # member paths whose enum the provider checks
         # lowerCamel path segment -> member name as the model spells it (for SQS's wording).
         self._names: dict[str, str] = {}
 
@@ -173,6 +187,7 @@ class _Compiler(MemoCompiler):
         type_name = _TYPE_NAMES.get(kind, kind)
         inner = self._inner(shape)
         names = self._names
+        skipped = self.skipped_enums
 
         def check(value: Any, path: str, out: list[Violation]) -> None:
             segment = path.rsplit(".", 1)[-1]
@@ -191,7 +206,7 @@ class _Compiler(MemoCompiler):
                     out.append(Violation(path, member, value, f"Member must have value greater than or equal to {low}"))
                 if high is not None and value > high:
                     out.append(Violation(path, member, value, f"Member must have value less than or equal to {high}"))
-            if enum is not None and value not in enum:
+            if enum is not None and value not in enum and path not in skipped:
                 allowed = ", ".join(metadata["enum"])
                 out.append(Violation(path, member, value, f"Member must satisfy enum value set: [{allowed}]"))
             if pattern is not None and pattern.fullmatch(value) is None:

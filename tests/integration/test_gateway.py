@@ -112,8 +112,20 @@ def test_unknown_operation_of_a_known_service(endpoint: str) -> None:
         b"{}",
         {"X-Amz-Target": "AmazonSQS.LaunchRockets", "Content-Type": "application/x-amz-json-1.0"},
     )
+    # AWS's json services answer an unknown X-Amz-Target with 400 and __type UnknownOperationException.
     assert status == 400
-    assert "LaunchRockets" in raw.decode() or "UnknownOperation" in raw.decode()
+    assert json.loads(raw)["__type"] == "UnknownOperationException"
+
+
+def test_unknown_action_of_a_query_service(endpoint: str) -> None:
+    """The query protocol's InvalidAction (the SQS API Reference's Common Errors), in the service's document."""
+    from tests.integration.sqs.test_protocols import query
+
+    status, root = query(endpoint, {"Action": "LaunchRockets"})
+    assert status == 400
+    error = {child.tag.rsplit("}", 1)[-1]: child.text for child in root[0]}
+    assert error == {"Type": "Sender", "Code": "InvalidAction", "Detail": None,
+                     "Message": "The action LaunchRockets is not valid for this web service."}
 
 
 def test_unsigned_request_without_target_is_refused(endpoint: str) -> None:
@@ -128,7 +140,7 @@ def test_sigterm_shuts_down_cleanly(tmp_path) -> None:
     assert server.proc is not None
     server.proc.send_signal(signal.SIGTERM)
     # uvicorn ends by re-raising the signal it handled, so a parent sees why it stopped.
-    assert server.proc.wait(15) in (0, -signal.SIGTERM)
+    assert server.proc.wait(15) == -signal.SIGTERM
     log = server.log()
     assert "stratus stopped" in log
     assert "Traceback" not in log

@@ -10,6 +10,10 @@ from stratus.aws.protocol.base import HttpResponse
 from stratus.aws.protocol.json_body import dumps
 from stratus.aws.protocol.xml_body import escape
 
+# Query services whose <Error> ends with an empty <Detail/> (the SQS Developer Guide, "Interpreting
+# Amazon SQS XML API responses": Type, Code, Message, Detail). SNS, IAM and STS send no Detail.
+_EMPTY_DETAIL = frozenset({"sqs"})
+
 
 class ErrorWriter:
     """Renders ``AwsError``s for one service and protocol."""
@@ -17,6 +21,7 @@ class ErrorWriter:
     def __init__(self, model: ServiceModel, protocol: str) -> None:
         self.protocol = protocol
         self.is_s3 = model.service_name == "s3"
+        self.detail = "<Detail/>" if model.service_name in _EMPTY_DETAIL and protocol == "query" else ""
         self.query_compatible = model.is_query_compatible
         self.json_content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
         namespace = model.metadata.get("xmlNamespace")
@@ -58,7 +63,7 @@ class ErrorWriter:
         else:
             body = (
                 f"{self.error_response_open}<Error><Type>{fault}</Type><Code>{code}</Code><Message>{message}</Message>"
-                f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+                f"{self.detail}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
             )
             id_header = "x-amz-request-id" if self.protocol == "rest-xml" else "x-amzn-RequestId"
             headers = [(id_header, request_id)]

@@ -92,7 +92,7 @@ def parse_group_arn(arn: str) -> tuple[str, str, str] | None:
 def check_group_name(name: str) -> None:
     # The model checks length and characters; "aws/" is reserved for AWS (CreateLogGroup docs).
     if name.startswith("aws/"):
-        raise InvalidParameterException("Log group names starting with 'aws/' are reserved for AWS.")
+        raise InvalidParameterException("Log groups starting with AWS/ are reserved for AWS.")
 
 
 def check_tags(tags: dict[str, str]) -> None:

@@ -81,6 +81,8 @@ async def dead_letter(ctx: RequestContext, invocation: Invocation, error: AwsErr
     queue_arn = (invocation.target.get("DeadLetterConfig") or {}).get("Arn")
     if not queue_arn:
         return
-    attributes = invocation.dead_letter_attributes(error.code, error.message, condition)
+    # The code as the target's own clients read it: SQS's legacy query code
+    # (AWS.SimpleQueueService.NonExistentQueue), as SNS reports a failed delivery too.
+    attributes = invocation.dead_letter_attributes(error.query_code or error.code, error.message, condition)
     await send_to_dead_letter_queue(ctx, parse_arn_strict(queue_arn), invocation.payload(), attributes,
                                     invocation.schedule_arn)

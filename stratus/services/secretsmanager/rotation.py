@@ -78,7 +78,7 @@ def rotation_schedule(rules: dict[str, Any]) -> RotationSchedule:
     days = rules.get("AutomaticallyAfterDays")
     expression = rules.get("ScheduleExpression")
     if days is not None and expression is not None:
-        raise InvalidParameterException("You can't specify both AutomaticallyAfterDays and ScheduleExpression.")
+        raise InvalidParameterException("You cannot specify both rotation frequency and schedule expression together.")
     if days is not None:
         if not 1 <= days <= 1000:
             raise InvalidParameterException("RotationRules.AutomaticallyAfterDays must be within 1-1000.")

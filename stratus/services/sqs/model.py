@@ -221,6 +221,8 @@ def parse_queue_url(url: str, default_account: str) -> tuple[str, str]:
 
 
 def validate_queue_name(name: str, fifo: bool) -> None:
+    if not name:
+        raise InvalidParameterValue("Queue name cannot be empty")
     if fifo:
         if not _FIFO_QUEUE_NAME.match(name):
             raise InvalidParameterValue(
@@ -613,10 +615,31 @@ def check_batch(entries: list[dict[str, Any]], entry_shape: str) -> None:
         seen.add(entry_id)
 
 
-def check_range(parameter: str, value: int, low: int, high: int) -> None:
+def check_range(parameter: str, value: int, low: int, high: int, reason: str | None = None) -> None:
+    """``low <= value <= high``, or AWS's InvalidParameterValue. SQS words the reason per parameter:
+    "Must be between 1 and 10, if provided." (MaxNumberOfMessages) is the default; ``reason``
+    gives another (see ``bounds``)."""
     if not low <= value <= high:
+        reason = reason or f"Must be between {low} and {high}, if provided."
+        raise InvalidParameterValue(f"Value {value} for parameter {parameter} is invalid. Reason: {reason}")
+
+
+def bounds(low: int, high: int) -> str:
+    """The reason SQS gives for ReceiveMessage's WaitTimeSeconds and VisibilityTimeout
+    ("Value 50 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.")."""
+    return f"Must be >= {low} and <= {high}, if provided."
+
+
+def check_delay(delay: int) -> None:
+    """A message's DelaySeconds ("... Reason: DelaySeconds must be >= 0 and <= 900.", as SQS answers)."""
+    check_range("DelaySeconds", delay, 0, MAX_DELAY_SECONDS, f"DelaySeconds must be >= 0 and <= {MAX_DELAY_SECONDS}.")
+
+
+def check_list_max_results(max_results: int) -> None:
+    """ListQueues' and ListDeadLetterSourceQueues' MaxResults; SQS names no value in this one."""
+    if not 1 <= max_results <= 1000:
         raise InvalidParameterValue(
-            f"Value {value} for parameter {parameter} is invalid. Reason: Must be between {low} and {high}, if provided."
+            "Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
         )
 
 

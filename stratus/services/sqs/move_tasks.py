@@ -96,8 +96,10 @@ class MessageMoveTasks:
         self, ctx: RequestContext, request: CancelMessageMoveTaskRequest
     ) -> CancelMessageMoveTaskResult:
         task_id = model.parse_task_handle(request["TaskHandle"])
+        if task_id is None:  # not a handle at all, as AWS tells apart from a task it does not know
+            raise InvalidParameterValue("Value for parameter TaskHandle is invalid.")
         async with self.store.transaction() as tx:
-            task = await db.get_task(tx, task_id, lock=True) if task_id else None
+            task = await db.get_task(tx, task_id, lock=True)
             if task is None:
                 raise ResourceNotFoundException("Task does not exist.")
             if task.status != "RUNNING":

@@ -216,7 +216,7 @@ class SqsProvider(MessageMoveTasks, SqsApi):
     async def list_queues(self, ctx: RequestContext, request: ListQueuesRequest) -> ListQueuesResult:
         max_results = request.get("MaxResults")
         if max_results is not None:
-            model.check_range("MaxResults", max_results, 1, 1000)
+            model.check_list_max_results(max_results)
         after = _after_token(request.get("NextToken"))
         limit = max_results or 1000
         async with self.store.transaction() as tx:
@@ -380,7 +380,7 @@ class SqsProvider(MessageMoveTasks, SqsApi):
     ) -> ListDeadLetterSourceQueuesResult:
         max_results = request.get("MaxResults")
         if max_results is not None:
-            model.check_range("MaxResults", max_results, 1, 1000)
+            model.check_list_max_results(max_results)
         after = _after_token(request.get("NextToken"))
         limit = max_results or 1000
         async with self.store.transaction() as tx:
@@ -473,10 +473,12 @@ class SqsProvider(MessageMoveTasks, SqsApi):
         model.check_range("MaxNumberOfMessages", limit, 1, model.MAX_BATCH_ENTRIES)
         visibility = request.get("VisibilityTimeout")
         if visibility is not None:
-            model.check_range("VisibilityTimeout", visibility, 0, model.MAX_VISIBILITY_TIMEOUT)
+            model.check_range("VisibilityTimeout", visibility, 0, model.MAX_VISIBILITY_TIMEOUT,
+                              model.bounds(0, model.MAX_VISIBILITY_TIMEOUT))
         wait = request.get("WaitTimeSeconds")
         if wait is not None:
-            model.check_range("WaitTimeSeconds", wait, 0, model.MAX_WAIT_TIME_SECONDS)
+            model.check_range("WaitTimeSeconds", wait, 0, model.MAX_WAIT_TIME_SECONDS,
+                              model.bounds(0, model.MAX_WAIT_TIME_SECONDS))
         system_names = set(request.get("AttributeNames") or ()) | set(request.get("MessageSystemAttributeNames") or ())
         wanted_system = set(model.SYSTEM_ATTRIBUTES) if "All" in system_names else system_names
         attribute_names = list(request.get("MessageAttributeNames") or ())

@@ -102,7 +102,7 @@ class MessageBuilder:
                 model.check_fifo_id("MessageGroupId", group_id)
             if delay is None:
                 delay = self.queue_delay
-            model.check_range("DelaySeconds", delay, 0, model.MAX_DELAY_SECONDS)
+            model.check_delay(delay)
         row = NewMessage(
             message_id=str(uuid.uuid4()),
             body=body,

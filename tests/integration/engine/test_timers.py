@@ -144,8 +144,15 @@ async def test_advancing_the_clock_fires_a_far_future_timer(store: Store, make_n
     node.timers.on("test.far", recorder(fired))
     await node.timers.start()
     await node.schedule("test.far", "tomorrow", 24 * HOUR_MS)
-    await asyncio.sleep(0.1)
+    # A timer due now, scheduled after it: once it fired, the loop has claimed past the far one.
+    await node.schedule("test.far", "now", 0)
+    assert (await next_fired(fired)).key == "now"
     assert fired.empty()
+
+    async def only_tomorrow_pending() -> bool:
+        return await node.pending() == [("test.far", "tomorrow", 0)]
+
+    await eventually(only_tomorrow_pending)
     await node.clock.advance(24 * 3600 + 1)
     assert (await next_fired(fired)).key == "tomorrow"
 
@@ -244,17 +251,29 @@ async def test_a_handler_outliving_its_lease_keeps_it_by_renewal(
         pytest.skip("one node per SQLite file")
     runs: list[str] = []
     finished = asyncio.Event()
+    lease_ms = 300
+
+    async def lease_until() -> int:
+        async with nodes[0].transaction() as tx:
+            row = await tx.fetchone("SELECT lease_until FROM stratus_timers WHERE kind = 'test.slow'")
+        return row[0] if row and row[0] is not None else 0
 
     def slow(node_id: str) -> Callable[[Timer], Awaitable[None]]:
         async def handler(timer: Timer) -> None:
             runs.append(node_id)
-            await asyncio.sleep(1.5)  # five leases long: only renewals keep the other node off it
+            claimed_ms = time.time_ns() // 1_000_000
+            # Run until the lease was renewed past five leases from the claim: only renewals
+            # kept the other node off it that long.
+            async def renewed() -> bool:
+                return await lease_until() >= claimed_ms + 5 * lease_ms
+
+            await eventually(renewed)
             finished.set()
 
         return handler
 
-    a = await make_node(nodes[0], "node-a", lease_seconds=0.3)
-    b = await make_node(nodes[1], "node-b", lease_seconds=0.3)
+    a = await make_node(nodes[0], "node-a", lease_seconds=lease_ms / 1000)
+    b = await make_node(nodes[1], "node-b", lease_seconds=lease_ms / 1000)
     a.timers.on("test.slow", slow("a"))
     b.timers.on("test.slow", slow("b"))
     await a.schedule("test.slow", "k", 0)

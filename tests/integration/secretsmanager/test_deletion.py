@@ -22,7 +22,9 @@ def test_recovery_window_bounds(sm, make_secret, days):
     created = make_secret()
     with pytest.raises(ClientError) as exc:
         sm.delete_secret(SecretId=created["ARN"], RecoveryWindowInDays=days)
-    assert error_code(exc) in ("InvalidParameterException", "ValidationException")
+    # As AWS answers it (moto issue 6461 quotes the real service).
+    assert error_code(exc) == "InvalidParameterException"
+    assert error_message(exc) == "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive)."
     assert "DeletedDate" not in sm.describe_secret(SecretId=created["ARN"])
 
 

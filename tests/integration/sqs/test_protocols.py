@@ -22,6 +22,12 @@ NS = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
 
 def query(endpoint: str, params: dict[str, str], path: str = "/") -> tuple[int, ET.Element]:
     """A SigV4-signed form POST, as a query-protocol SDK sends it; answers (status, XML root)."""
+    status, raw = query_raw(endpoint, params, path)
+    return status, ET.fromstring(raw)
+
+
+def query_raw(endpoint: str, params: dict[str, str], path: str = "/") -> tuple[int, bytes]:
+    """As ``query``, answering the raw body."""
     body = urllib.parse.urlencode({"Version": "2012-11-05", **params})
     request = AWSRequest(
         method="POST",
@@ -35,9 +41,9 @@ def query(endpoint: str, params: dict[str, str], path: str = "/") -> tuple[int, 
     )
     try:
         with urllib.request.urlopen(prepared, timeout=10) as response:
-            return response.status, ET.fromstring(response.read())
+            return response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, ET.fromstring(error.read())
+        return error.code, error.read()
 
 
 def local(element: ET.Element, name: str) -> list[ET.Element]:
@@ -100,6 +106,34 @@ def test_query_protocol_errors_use_the_legacy_codes(endpoint, unique):
                                     "Attribute.1.Name": "VisibilityTimeout", "Attribute.1.Value": "99999"})
     assert status == 400
     assert text(root, "Code") == "InvalidAttributeValue"
+
+
+def test_query_protocol_error_document_is_awss(endpoint, unique):
+    """<ErrorResponse><Error>Type, Code, Message, an empty Detail</Error><RequestId/></ErrorResponse>,
+    as the SQS Developer Guide ("Interpreting Amazon SQS XML API responses") lays it out."""
+    from botocore.parsers import QueryParser
+
+    status, raw = query_raw(endpoint, {"Action": "GetQueueUrl", "QueueName": unique("absent")})
+    assert status == 400
+    root = ET.fromstring(raw)
+    assert root.tag == "{http://queue.amazonaws.com/doc/2012-11-05/}ErrorResponse"
+    assert [child.tag for child in root] == [f"{{{NS['sqs']}}}Error", f"{{{NS['sqs']}}}RequestId"]
+    error = root.find("sqs:Error", NS)
+    assert [(child.tag.rsplit("}", 1)[-1], child.text) for child in error] == [
+        ("Type", "Sender"),
+        ("Code", "AWS.SimpleQueueService.NonExistentQueue"),
+        ("Message", "The specified queue does not exist for this wsdl version."),
+        ("Detail", None),
+    ]
+    assert len(error.find("sqs:Detail", NS)) == 0
+    parsed = QueryParser().parse({"status_code": status, "headers": {}, "body": raw}, None)
+    assert parsed["Error"] == {
+        "Type": "Sender",
+        "Code": "AWS.SimpleQueueService.NonExistentQueue",
+        "Message": "The specified queue does not exist for this wsdl version.",
+        "Detail": None,
+    }
+    assert parsed["ResponseMetadata"]["RequestId"] == root.find("sqs:RequestId", NS).text
 
 
 def test_json_errors_carry_the_query_code_header(endpoint, unique):

@@ -10,8 +10,9 @@ import json
 from urllib.parse import urlparse
 
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 
+from tests.helpers import error_message
 from tests.integration.sqs.conftest import arn_of, error_code
 
 
@@ -31,12 +32,19 @@ def test_create_queue_is_idempotent_with_same_attributes_and_fails_with_differen
         sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "46"})
 
 
-@pytest.mark.parametrize("name", ["has space", "x" * 81, "dot.name", ""])
-def test_create_queue_rejects_invalid_names(sqs, name):
-    with pytest.raises((ClientError, ParamValidationError)) as excinfo:
+INVALID_NAME = "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("has space", INVALID_NAME), ("x" * 81, INVALID_NAME), ("dot.name", INVALID_NAME), ("", "Queue name cannot be empty")],
+)
+def test_create_queue_rejects_invalid_names(sqs, name, message):
+    with pytest.raises(ClientError) as excinfo:
         sqs.create_queue(QueueName=name)
-    if isinstance(excinfo.value, ClientError):
-        assert error_code(excinfo) in ("InvalidParameterValue", "ValidationException", "MissingParameter")
+    assert (error_code(excinfo), error_message(excinfo)) == ("InvalidParameterValue", message)
+    if name:
+        assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix=name)
 
 
 def test_fifo_queue_needs_the_fifo_suffix_and_attribute(sqs, unique):
@@ -111,7 +119,8 @@ def test_get_queue_attributes_rejects_unknown_names(sqs, make_queue):
     url = make_queue()
     with pytest.raises(ClientError) as excinfo:
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Bogus"])
-    assert error_code(excinfo) in ("InvalidAttributeName", "ValidationException")
+    assert isinstance(excinfo.value, sqs.exceptions.InvalidAttributeName)
+    assert (error_code(excinfo), error_message(excinfo)) == ("InvalidAttributeName", "Unknown Attribute Bogus.")
 
 
 def test_set_queue_attributes_changes_and_validates(sqs, make_queue):
@@ -188,7 +197,10 @@ def test_list_queues_by_prefix_with_pagination(sqs, unique):
     assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix=unique("none"))
     with pytest.raises(ClientError) as excinfo:
         sqs.list_queues(MaxResults=1001)
-    assert error_code(excinfo) in ("InvalidParameterValue", "ValidationException")
+    assert (error_code(excinfo), error_message(excinfo)) == (
+        "InvalidParameterValue",
+        "Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.",
+    )
 
 
 def test_get_queue_url_with_owner_account(sqs, unique, endpoint):
@@ -288,7 +300,8 @@ def test_missing_required_parameters_are_rejected(sqs, make_queue, endpoint):
     url = make_queue("missing")
     with pytest.raises(ClientError) as excinfo:
         raw.send_message(QueueUrl=url)
-    assert error_code(excinfo) in ("MissingParameter", "ValidationException", "InvalidParameterValue")
+    assert (error_code(excinfo), error_message(excinfo)) == (
+        "MissingParameter", "The request must contain the parameter MessageBody.")
     with pytest.raises(ClientError):
         raw.create_queue()
     with pytest.raises(ClientError):

@@ -76,10 +76,13 @@ def test_sqs_query_outputs(roundtrip):
 def test_sqs_query_error_uses_legacy_code(roundtrip):
     rt = roundtrip("sqs", "query")
     parsed = rt.error(AwsError("The specified queue does not exist.", code="QueueDoesNotExist"), "GetQueueUrl")
+    # SQS ends <Error> with an empty <Detail/>, which botocore reads as None (SQS Developer Guide,
+    # "Interpreting Amazon SQS XML API responses").
     assert parsed["Error"] == {
         "Type": "Sender",
         "Code": "AWS.SimpleQueueService.NonExistentQueue",
         "Message": "The specified queue does not exist.",
+        "Detail": None,
     }
     assert parsed["ResponseMetadata"]["RequestId"]
     assert parsed["status"] == 400
@@ -114,8 +117,20 @@ def test_sns_outputs(roundtrip):
     attrs = {"Attributes": {"Policy": "{\"Version\": \"2012-10-17\"}", "Owner": "0"}}
     assert rt.output("GetTopicAttributes", attrs) == attrs
     parsed = rt.error(AwsError("Topic does not exist", code="NotFound", status=404), "GetTopicAttributes")
-    assert parsed["Error"]["Code"] == "NotFound"
+    # SNS's <Error> has no <Detail/>, unlike SQS's.
+    assert parsed["Error"] == {"Type": "Sender", "Code": "NotFound", "Message": "Topic does not exist"}
     assert parsed["status"] == 404
+
+
+@pytest.mark.parametrize(("service", "detail"), [("sqs", b"<Detail/>"), ("sns", b""), ("iam", b""), ("sts", b"")])
+def test_query_error_documents_per_service(service, detail):
+    """The exact <ErrorResponse> each query service sends: only SQS adds an empty <Detail/>."""
+    from stratus.aws.context import RequestContext
+
+    ctx = RequestContext(request_id="rid", service=service, protocol="query")
+    body = codec_for(service, "query").serialize_error(AwsError("m", code="C"), ctx, None).body
+    assert b"<Error><Type>Sender</Type><Code>C</Code><Message>m</Message>" + detail + b"</Error>" in body
+    assert body.endswith(b"</Error><RequestId>rid</RequestId></ErrorResponse>")
 
 
 def test_query_timestamps_and_get_parameters(roundtrip):
