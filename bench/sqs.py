@@ -25,257 +25,75 @@ limit says so. Linux only (reads ``/proc``).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402  (this folder's shared bench code)
+    BACKGROUND_NOTE,
+    Phase,
+    Server,
+    aws_client,
+    call_loop,
+    fmt,
+    free_port,
+    machine,
+    md_table,
+    parse_with_targets,
+    ratio,
+    run_servers,
+    stratus_server,
+    stub_server,
+    text_table,
+    timed,
+)
 from stub_server import BODY  # noqa: E402  (the stub's canned digests are for this body)
 
 TARGETS = ("stub", "stratus", "moto")
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
+PEERS = ("moto",)  # versions named beside the machine
 # Untimed calls before the timed phases, bounded by count and by time (moto is slow).
 _WARMUP, _WARMUP_SECONDS = 200, 5.0
 _BATCH = 10  # SendMessageBatch's limit
 _PREFILL_THREADS = 4
 
 
-# --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _proc_stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds: own utime+stime plus those of reaped children) of one process."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may hold spaces or parentheses; the fields after its last ')' do not.
-    fields = raw[raw.rindex(")") + 2 :].split()
-    # fields[0] is field 3 (state) of proc(5): ppid is 4, utime 14, stime 15, cutime 16, cstime 17.
-    ppid = int(fields[1])
-    ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-    return ppid, ticks / _CLK_TCK
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds used so far by a process and all its live descendants (servers may fork)."""
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = _proc_stat(int(entry))
-            if stat is not None:
-                stats[int(entry)] = stat
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in stats:
-            total += stats[pid][1]
-        todo.extend(children.get(pid, ()))
-    return total
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all CPUs of the machine spent busy (or stolen by the hypervisor) since boot."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, idle, iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
-
-
-@dataclass
-class Server:
-    """One target: a server process on a loopback port."""
-
-    name: str
-    cmd: list[str]
-    port: int
-    workdir: Path
-    # stratus has a health document; the others are ready once they answer HTTP at all.
-    health_path: str = "/"
-    env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"{self.name}.log"
-
-    def start(self, timeout: float = 60.0) -> None:
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                self.cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env={**os.environ, **self.env}
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if self._ready():
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not become ready in {timeout:.0f}s:\n{self.log_tail()}")
-
-    def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.endpoint + self.health_path, timeout=2) as resp:
-                if self.health_path == "/_stratus/health":
-                    return json.load(resp).get("status") == "running"
-                return True
-        except urllib.error.HTTPError:
-            return self.health_path != "/_stratus/health"  # it answered: the port is served
-        except (OSError, ValueError):
-            return False
-
-    def cpu_seconds(self) -> float:
-        assert self.proc is not None
-        return tree_cpu_seconds(self.proc.pid)
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 def make_server(name: str, workdir: Path, store: str) -> Server:
-    port = free_port()
-    here = Path(__file__).resolve().parent
     if name == "stub":
-        cmd = [sys.executable, str(here / "stub_server.py"), "--port", str(port)]
-        return Server(name, cmd, port, workdir)
+        return stub_server(workdir)
     if name == "moto":
-        cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]
-        return Server(name, cmd, port, workdir)
-    data = workdir / "stratus-data"
-    data.mkdir()
-    cmd = [sys.executable, "-m", "stratus", "up", "--port", str(port), "--data", str(data), "--store", store]
-    # Run the checkout this script belongs to, whatever the current directory.
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(here.parent), os.environ.get("PYTHONPATH", "")]))}
-    return Server(name, cmd, port, workdir, health_path="/_stratus/health", env=env)
+        port = free_port()
+        return Server(name, [sys.executable, "-m", "moto.server", "-p", str(port)], port, workdir)
+    return stratus_server(workdir, store)
 
 
 # --------------------------------------------------------------------------- measuring
 
 
 def sqs_client(endpoint: str):  # type: ignore[no-untyped-def]
-    # A session per client: boto3's default session is not safe to share between threads.
-    return boto3.session.Session().client(
-        "sqs",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60),
-    )
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    """Nearest-rank percentile of values sorted ascending."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, -(-len(sorted_values) * pct // 100))
-    return sorted_values[int(rank) - 1]
+    return aws_client("sqs", endpoint)
 
 
 @dataclass
-class Phase:
-    """The figures of one timed loop."""
+class SqsPhase(Phase):
+    """A receive+delete loop, which may meet empty receives."""
 
-    iterations: int = 0
-    calls: int = 0  # API calls made, the unit of the CPU figures
-    wall: float = 0.0
-    latencies: list[float] = field(default_factory=list)  # seconds, per iteration
-    server_cpu: float = 0.0
-    client_cpu: float = 0.0
     empty_receives: int = 0
-    cut_short: bool = False
-    # CPU used by everything else on the machine meanwhile, in cores: other load skews figures.
-    background_cores: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.iterations / self.wall if self.wall else 0.0
-
-    def p(self, pct: float) -> float:
-        return percentile(sorted(self.latencies), pct) * 1000
-
-    @property
-    def server_ms_per_call(self) -> float:
-        return self.server_cpu * 1000 / self.calls if self.calls else float("nan")
-
-    @property
-    def client_ms_per_call(self) -> float:
-        return self.client_cpu * 1000 / self.calls if self.calls else float("nan")
 
 
-def timed(server: Server, body: Callable[[Phase], None]) -> Phase:
-    phase = Phase()
-    busy_before = machine_busy_seconds()
-    server_before, client_before, start = server.cpu_seconds(), time.process_time(), time.perf_counter()
-    body(phase)
-    phase.wall = time.perf_counter() - start
-    phase.client_cpu = time.process_time() - client_before
-    phase.server_cpu = server.cpu_seconds() - server_before
-    other = machine_busy_seconds() - busy_before - phase.client_cpu - phase.server_cpu
-    phase.background_cores = max(0.0, other / phase.wall) if phase.wall else 0.0
-    return phase
 
 
 def run_send(server: Server, client, queue_url: str, count: int, seconds: float) -> Phase:  # type: ignore[no-untyped-def]
-    def body(phase: Phase) -> None:
-        deadline = time.perf_counter() + seconds
-        clock = time.perf_counter
-        for _ in range(count):
-            if clock() > deadline:
-                phase.cut_short = True
-                break
-            t0 = clock()
-            client.send_message(QueueUrl=queue_url, MessageBody=BODY)
-            phase.latencies.append(clock() - t0)
-            phase.iterations += 1
-        phase.calls = phase.iterations
-
-    return timed(server, body)
+    return timed(server, lambda phase: call_loop(phase, count, seconds, lambda: client.send_message(QueueUrl=queue_url, MessageBody=BODY)))
 
 
-def run_receive_delete(server: Server, client, queue_url: str, count: int, seconds: float) -> Phase:  # type: ignore[no-untyped-def]
-    def body(phase: Phase) -> None:
+def run_receive_delete(server: Server, client, queue_url: str, count: int, seconds: float) -> SqsPhase:  # type: ignore[no-untyped-def]
+    def body(phase: SqsPhase) -> None:
         deadline = time.perf_counter() + seconds
         clock = time.perf_counter
         # An empty answer (a standard queue may give one while it holds messages) is retried,
@@ -297,7 +115,9 @@ def run_receive_delete(server: Server, client, queue_url: str, count: int, secon
             phase.calls += 1
             phase.iterations += 1
 
-    return timed(server, body)
+    phase = SqsPhase()
+    timed(server, body, phase)  # type: ignore[arg-type]  (body takes the SqsPhase it is given)
+    return phase
 
 
 def prefill(endpoint: str, queue_url: str, total: int, seconds: float) -> tuple[int, float]:
@@ -348,7 +168,7 @@ class Scenario:
     prefilled: bool
     queued: int  # messages in the queue before the timed phases
     send: Phase
-    receive_delete: Phase
+    receive_delete: SqsPhase
     note: str = ""
 
 
@@ -399,17 +219,13 @@ def _scenarios(server: Server, client, args: argparse.Namespace, run_id: str, ur
 # --------------------------------------------------------------------------- reporting
 
 
-def _f(value: float, digits: int = 2) -> str:
-    return "-" if value != value else f"{value:,.{digits}f}"  # NaN -> "-"
-
-
 def _phase_cells(phase: Phase) -> list[str]:
     return [
-        _f(phase.rate, 0) + ("*" if phase.cut_short else ""),
-        _f(phase.p(50)),
-        _f(phase.p(99)),
-        _f(phase.server_ms_per_call, 3),
-        _f(phase.client_ms_per_call, 3),
+        fmt(phase.rate, 0) + ("*" if phase.cut_short else ""),
+        fmt(phase.p(50)),
+        fmt(phase.p(99)),
+        fmt(phase.server_ms_per_call, 3),
+        fmt(phase.client_ms_per_call, 3),
     ]
 
 
@@ -429,23 +245,6 @@ def figures_rows(scenarios: list[Scenario]) -> list[list[str]]:
     ]
 
 
-def text_table(head: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
-    line = lambda row: "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))  # noqa: E731
-    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
-
-
-def md_table(head: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(out)
-
-
-def _ratio(a: float, b: float) -> str:
-    if not b or a != a or b != b:
-        return "-"
-    return f"{a / b:.2f}x" if a / b >= 0.1 else f"{a / b:.3f}x"
-
 
 def ratio_rows(scenarios: list[Scenario], baseline: str) -> list[list[str]]:
     """Each other target's p50s, throughputs and server CPU as multiples of `baseline`'s, per scenario."""
@@ -460,12 +259,12 @@ def ratio_rows(scenarios: list[Scenario], baseline: str) -> list[list[str]]:
             [
                 s.target,
                 queue_label(s),
-                _ratio(s.send.p(50), base.send.p(50)),
-                _ratio(s.send.rate, base.send.rate),
-                _ratio(s.send.server_ms_per_call, base.send.server_ms_per_call),
-                _ratio(s.receive_delete.p(50), base.receive_delete.p(50)),
-                _ratio(s.receive_delete.rate, base.receive_delete.rate),
-                _ratio(s.receive_delete.server_ms_per_call, base.receive_delete.server_ms_per_call),
+                ratio(s.send.p(50), base.send.p(50)),
+                ratio(s.send.rate, base.send.rate),
+                ratio(s.send.server_ms_per_call, base.send.server_ms_per_call),
+                ratio(s.receive_delete.p(50), base.receive_delete.p(50)),
+                ratio(s.receive_delete.rate, base.receive_delete.rate),
+                ratio(s.receive_delete.server_ms_per_call, base.receive_delete.server_ms_per_call),
             ]
         )
     return rows
@@ -508,10 +307,6 @@ def goal_rows(scenarios: list[Scenario]) -> list[list[str]]:
     return rows
 
 
-# Background load worth a note: above this many cores, the figures beside it are suspect.
-_BACKGROUND_NOTE = 0.1
-
-
 def notes(scenarios: list[Scenario]) -> list[str]:
     out = []
     for s in scenarios:
@@ -521,32 +316,12 @@ def notes(scenarios: list[Scenario]) -> list[str]:
             done = f"{s.send.iterations:,} sends, {s.receive_delete.iterations:,} receive+deletes"
             out.append(f"{s.target} ({queue_label(s)}): * phase stopped at --phase-seconds ({done})")
         background = max(s.send.background_cores, s.receive_delete.background_cores)
-        if background > _BACKGROUND_NOTE:
+        if background > BACKGROUND_NOTE:
             out.append(f"{s.target} ({queue_label(s)}): other processes used {background:.2f} cores meanwhile")
         if s.receive_delete.empty_receives:
             out.append(f"{s.target} ({queue_label(s)}): {s.receive_delete.empty_receives} empty receives retried")
     return out
 
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import botocore
-
-    versions = f"Python {platform.python_version()}, boto3 {boto3.__version__}, botocore {botocore.__version__}"
-    try:
-        from importlib.metadata import version
-
-        versions += f", moto {version('moto')}"
-    except Exception:  # moto is optional when --only leaves it out
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; {versions}"
 
 
 def markdown(scenarios: list[Scenario], args: argparse.Namespace) -> str:
@@ -557,7 +332,7 @@ def markdown(scenarios: list[Scenario], args: argparse.Namespace) -> str:
         f"`python bench/sqs.py --messages {args.messages} --prefill {args.prefill} --moto-prefill {args.moto_prefill}"
         f" --store {'postgresql' if args.store.startswith('postgres') else args.store}`",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine(PEERS)}.",
         "",
         "Latencies are per call (send) or per receive+delete pair; CPU is per API call.",
         "",
@@ -589,12 +364,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", default="sqlite", help="stratus's store: sqlite (in a temporary directory) or a postgresql:// URL")
     parser.add_argument("--phase-seconds", type=float, default=45.0, help="time limit of each timed phase (default 45)")
     parser.add_argument("--prefill-seconds", type=float, default=180.0, help="time limit of each prefill (default 180)")
-    parser.add_argument("--markdown", type=Path, help="also write the tables, with ratios, to this file")
-    args = parser.parse_args(argv)
-    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(args.only) - set(TARGETS)
-    if unknown:
-        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    args = parse_with_targets(parser, argv, TARGETS)
     args.moto_prefill = min(args.moto_prefill, args.prefill)
     return args
 
@@ -606,27 +376,16 @@ def main(argv: list[str] | None = None) -> None:
     # Fixed order: the floor first, so the others read against it as they finish.
     servers = [make_server(name, workdir, args.store) for name in TARGETS if name in args.only]
     scenarios: list[Scenario] = []
-    try:
-        for server in servers:
-            server.start()
-            print(f"{server.name} on {server.endpoint} (pid {server.proc.pid})", flush=True)  # type: ignore[union-attr]
-        for server in servers:
-            print(f"benchmarking {server.name} ...", flush=True)
-            for scenario in bench_target(server, args, run_id):
-                scenarios.append(scenario)
-                print(f"  {server.name}, {queue_label(scenario)}: done", flush=True)
-    except BaseException:
-        for server in servers:
-            if server.proc is not None and server.proc.poll() is not None:
-                print(f"--- {server.name} log ---\n{server.log_tail()}", file=sys.stderr)
-        raise
-    finally:
-        for server in servers:
-            server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+
+    def bench(server: Server) -> None:
+        for scenario in bench_target(server, args, run_id):
+            scenarios.append(scenario)
+            print(f"  {server.name}, {queue_label(scenario)}: done", flush=True)
+
+    run_servers(servers, workdir, bench)
 
     print()
-    print(f"Machine: {machine()}")
+    print(f"Machine: {machine(PEERS)}")
     print("Latencies per call (send) or per receive+delete pair; CPU per API call.\n")
     print(text_table(_HEAD, figures_rows(scenarios)))
     targets = {s.target for s in scenarios}
