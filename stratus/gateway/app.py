@@ -15,6 +15,7 @@ from typing import Any
 from stratus.aws.client import InternalClient
 from stratus.aws.context import DEFAULT_REGION, RequestContext
 from stratus.aws.errors import AwsError, InternalFailure
+from stratus.aws.identity import security_token
 from stratus.aws.protocol import codec_for
 from stratus.aws.protocol.base import HttpRequest, HttpResponse
 from stratus.gateway.routing import route
@@ -59,7 +60,7 @@ class Gateway:
                 ctx.region = found.scope.region or DEFAULT_REGION
             # The codec first: an identity error (expired credentials) is answered in the request's protocol.
             codec = codec_for(found.service, found.protocol)
-            identity = await self.node.identities.resolve(ctx.access_key)
+            identity = await self.node.identities.authenticate(ctx.access_key, security_token(request), found.service)
             ctx.account, ctx.principal_arn = identity.account, identity.principal_arn
             operation = codec.operation_from_request(request)
             ctx.operation = operation

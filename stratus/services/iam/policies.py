@@ -243,14 +243,22 @@ class PolicyOperations(IamEntities):
     ) -> api.ListEntitiesForPolicyResponse:
         wanted = request.get("EntityFilter")
         prefix = request.get("PathPrefix") or "/"
+        usage = request.get("PolicyUsageFilter")
         async with self.store.transaction() as tx:
             policy = await self._policy_by_arn(tx, ctx, request["PolicyArn"], attaching=False)
-            entities = await db.get_entities_by_id(tx, await db.entities_with(tx, ctx.account, policy.arn))
+            # Without PolicyUsageFilter, entities using the policy either way: attached as a
+            # permissions policy, or set as a user's or role's permissions boundary.
+            entities: dict[str, Entity] = {}
+            if usage != "PermissionsBoundary":
+                attached = await db.get_entities_by_id(tx, await db.entities_with(tx, ctx.account, policy.arn))
+                entities.update((e.id, e) for e in attached)
+            if usage != "PermissionsPolicy":
+                entities.update((e.id, e) for e in await db.bounded_by(tx, ctx.account, policy.arn))
         kinds = {"User": USER, "Role": ROLE, "Group": GROUP}
+        found = [e for e in entities.values() if e.path.startswith(prefix)]
         if wanted in kinds:
-            entities = [e for e in entities if e.kind == kinds[wanted]]
-        entities = [e for e in entities if e.path.startswith(prefix)]
-        page = model.paginate(entities, lambda e: e.id, request.get("Marker"), request.get("MaxItems"))
+            found = [e for e in found if e.kind == kinds[wanted]]
+        page = model.paginate(found, lambda e: e.id, request.get("Marker"), request.get("MaxItems"))
         out: dict[str, Any] = {"IsTruncated": page.marker is not None}
         if page.marker:
             out["Marker"] = page.marker

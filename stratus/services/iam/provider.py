@@ -46,7 +46,7 @@ class IamProvider(PolicyOperations, IamApi):
             return None
         if owner.status != "Active":
             raise InvalidClientTokenId("The security token included in the request is invalid.")
-        return Identity(owner.account, owner.user_arn, user_id=owner.user_id)
+        return Identity(owner.account, owner.user_arn, user_id=owner.user_id, issued=True)
 
     # --- users ------------------------------------------------------------------------------
 

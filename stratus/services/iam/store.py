@@ -224,6 +224,18 @@ async def boundary_counts(tx: Tx, account: str) -> dict[str, int]:
     return counts
 
 
+async def bounded_by(tx: Tx, account: str, policy_arn: str) -> list[Entity]:
+    """The users and roles of the account whose permissions boundary is ``policy_arn``.
+
+    The boundary lives in the JSON data, which the two dialects query differently: decoded
+    here, as ``boundary_counts`` does.
+    """
+    rows = await tx.fetchall(
+        f"SELECT {_ENTITY_COLUMNS} FROM iam_entities WHERE account = ? AND kind IN ('user', 'role')", (account,)
+    )
+    return [e for e in map(_entity, rows) if e.data.get("boundary") == policy_arn]
+
+
 async def delete_inline(tx: Tx, entity_id: str, name: str) -> bool:
     changed = await tx.execute("DELETE FROM iam_inline_policies WHERE entity_id = ? AND name = ?", (entity_id, name))
     return changed > 0

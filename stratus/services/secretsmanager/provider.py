@@ -179,52 +179,74 @@ class SecretsmanagerProvider(SecretsmanagerApi):
             return False
         return version.kind == value[0] and await self._plaintext(ctx, secret, version) == value[1]
 
-    async def _add_version(
-        self, ctx: RequestContext, secret_id: str, token: str, value: tuple[str, bytes], labels: list[str] | None
-    ) -> tuple[Secret, str, list[str]]:
-        """PutSecretValue's and UpdateSecret's new version: (secret, version id, its labels).
-
-        Idempotent on ``token``: the same value again answers the existing version; another
-        value under an existing version id is ResourceExistsException. A version rotation
-        created without a value (AWSPENDING) gets its value here.
+    async def _prepare_version(
+        self, ctx: RequestContext, secret: Secret, versions: list[Version], token: str, value: tuple[str, bytes]
+    ) -> tuple[Version, bool]:
+        """(version, whether it is new): the sealed new version ``token`` of PutSecretValue or
+        UpdateSecret (KMS, outside any transaction). The same value again under an existing
+        version id answers that version (an idempotent retry); another value is
+        ResourceExistsException.
         """
-        async with self.store.transaction() as tx:
-            secret = await self._secret(tx, ctx, secret_id)
-            versions = await db.versions(tx, secret.id)
         existing = next((v for v in versions if v.version_id == token), None)
         if existing is not None and existing.kind is not None:
             if await self._same_value(ctx, secret, existing, value):
-                return secret, existing.version_id, existing.stages
+                return existing, False
             raise ResourceExistsException("You can't modify an existing version, you can only create a new version.")
-        sealed = await self._sealed_version(ctx, secret, token, value[0], value[1], [])
+        return await self._sealed_version(ctx, secret, token, value[0], value[1], []), True
+
+    async def _commit_version(self, tx: Tx, fresh: Secret, sealed: Version, labels: list[str] | None) -> list[str]:
+        """Store ``sealed`` in the caller's write transaction, re-checking what was read before
+        KMS was called; move the labels, prune old versions. Answers the version's labels.
+
+        A version rotation created without a value (AWSPENDING) gets its value here. The
+        caller writes the secret's row (``changed_ms`` is set here).
+        """
+        versions = await db.versions(tx, fresh.id)
+        existing = next((v for v in versions if v.version_id == sealed.version_id), None)
+        if existing is not None and existing.kind is not None:
+            raise ResourceExistsException("You can't modify an existing version, you can only create a new version.")
+        if existing is None:
+            target = sealed
+            versions.append(target)
+            await db.insert_version(tx, target)
+        else:
+            target = existing
+            target.kind, target.ciphertext = sealed.kind, sealed.ciphertext
+            target.data_key, target.kms_key_arn = sealed.data_key, sealed.kms_key_arn
+            await db.save_value(tx, target)
+        if labels is None or not any(AWSCURRENT in v.stages for v in versions if v is not target):
+            # The first value of a secret is AWSCURRENT whatever labels were asked for.
+            labels = list(dict.fromkeys([*(labels or []), AWSCURRENT]))
+        _apply_labels(versions, target, labels)
+        _check_labels(versions)
+        pruned = model.prunable(versions, self.clock.now_ms())
+        await db.save_stages(tx, [v for v in versions if v not in pruned])
+        await db.delete_versions(tx, fresh.id, [v.version_id for v in pruned])
+        fresh.changed_ms = self.clock.now_ms()
+        return target.stages
+
+    async def _fresh(self, tx: Tx, ctx: RequestContext, secret_id: str, seen: Secret) -> Secret:
+        """The secret again in a write transaction: the one read before KMS was called."""
+        fresh = await self._secret(tx, ctx, secret_id)
+        if fresh.id != seen.id:
+            raise _not_found()  # deleted and created again meanwhile: its ARN (the context) changed
+        return fresh
+
+    async def _add_version(
+        self, ctx: RequestContext, secret_id: str, token: str, value: tuple[str, bytes], labels: list[str] | None
+    ) -> tuple[Secret, str, list[str]]:
+        """PutSecretValue's new version: (secret, version id, its labels)."""
         async with self.store.transaction() as tx:
-            fresh = await self._secret(tx, ctx, secret_id)
-            if fresh.id != secret.id:
-                raise _not_found()  # deleted and created again meanwhile: its ARN (the context) changed
-            versions = await db.versions(tx, fresh.id)
-            existing = next((v for v in versions if v.version_id == token), None)
-            if existing is not None and existing.kind is not None:
-                raise ResourceExistsException("You can't modify an existing version, you can only create a new version.")
-            if existing is None:
-                target = sealed
-                versions.append(target)
-                await db.insert_version(tx, target)
-            else:
-                target = existing
-                target.kind, target.ciphertext = sealed.kind, sealed.ciphertext
-                target.data_key, target.kms_key_arn = sealed.data_key, sealed.kms_key_arn
-                await db.save_value(tx, target)
-            if labels is None or not any(AWSCURRENT in v.stages for v in versions if v is not target):
-                # The first value of a secret is AWSCURRENT whatever labels were asked for.
-                labels = list(dict.fromkeys([*(labels or []), AWSCURRENT]))
-            _apply_labels(versions, target, labels)
-            _check_labels(versions)
-            pruned = model.prunable(versions, self.clock.now_ms())
-            await db.save_stages(tx, [v for v in versions if v not in pruned])
-            await db.delete_versions(tx, fresh.id, [v.version_id for v in pruned])
-            fresh.changed_ms = self.clock.now_ms()
+            secret = await self._secret(tx, ctx, secret_id)
+            versions = await db.versions(tx, secret.id)
+        sealed, new = await self._prepare_version(ctx, secret, versions, token, value)
+        if not new:
+            return secret, sealed.version_id, sealed.stages
+        async with self.store.transaction() as tx:
+            fresh = await self._fresh(tx, ctx, secret_id, secret)
+            stages = await self._commit_version(tx, fresh, sealed, labels)
             await db.update_secret(tx, fresh)
-        return fresh, token, target.stages
+        return fresh, token, stages
 
     async def _on_deletion(self, timer: Timer) -> None:
         async with self.store.transaction() as tx:
@@ -324,8 +346,15 @@ class SecretsmanagerProvider(SecretsmanagerApi):
         return self._entry(secret, versions, "VersionIdsToStages")  # type: ignore[return-value]
 
     async def update_secret(self, ctx: RequestContext, request: UpdateSecretRequest) -> UpdateSecretResponse:
+        """Metadata, KMS key and a new value in one write transaction: all of it, or nothing.
+
+        Everything KMS does (re-encrypting under a new key, sealing the new value) happens
+        between the read and the write, so a refusal (a disabled key, a version id taken by
+        another value) leaves the secret as it was.
+        """
         value = _value_of(request)  # type: ignore[arg-type]
         new_key = request.get("KmsKeyId")
+        token = request.get("ClientRequestToken") or str(uuid.uuid4())
         async with self.store.transaction() as tx:
             secret = await self._secret(tx, ctx, request["SecretId"])
             versions = await db.versions(tx, secret.id)
@@ -339,8 +368,10 @@ class SecretsmanagerProvider(SecretsmanagerApi):
                 if version.kind is not None and version.stages:
                     plaintext = await unseal(ctx.client, _sealed(version), secret.arn, version.version_id)  # type: ignore[arg-type]
                     resealed.append(await self._sealed_version(ctx, secret, version.version_id, version.kind, plaintext, version.stages))
+        # The new value is sealed under the new key, if there is one.
+        sealed, new = await self._prepare_version(ctx, secret, versions, token, value) if value is not None else (None, False)
         async with self.store.transaction() as tx:
-            fresh = await self._secret(tx, ctx, request["SecretId"])
+            fresh = await self._fresh(tx, ctx, request["SecretId"], secret)
             if "Description" in request:
                 fresh.description = request["Description"]
             if "Type" in request:
@@ -350,12 +381,12 @@ class SecretsmanagerProvider(SecretsmanagerApi):
                 for version in resealed:
                     await db.save_value(tx, version)
             fresh.changed_ms = self.clock.now_ms()
+            if sealed is not None and new:
+                await self._commit_version(tx, fresh, sealed, None)
             await db.update_secret(tx, fresh)
         out: UpdateSecretResponse = {"ARN": fresh.arn, "Name": fresh.name}
-        if value is not None:
-            token = request.get("ClientRequestToken") or str(uuid.uuid4())
-            _, version_id, _ = await self._add_version(ctx, request["SecretId"], token, value, None)
-            out["VersionId"] = version_id
+        if sealed is not None:
+            out["VersionId"] = sealed.version_id
         return out
 
     async def delete_secret(self, ctx: RequestContext, request: DeleteSecretRequest) -> DeleteSecretResponse:

@@ -2,8 +2,18 @@
 
 Credentials issued here are rows of ``sts_sessions``; the identity lookup registered at
 start resolves their access key id on any node, and ``Identities`` refuses them with
-``ExpiredToken`` once the stratus clock passes their expiry. Trust policies are not
-evaluated yet (that is IAM enforcement): a role that exists can be assumed by anyone.
+``ExpiredToken`` once the stratus clock passes their expiry; requests must carry their
+session token (checked by ``Identities.authenticate``). Trust policies are not evaluated
+yet (that is IAM enforcement): a role that exists can be assumed by anyone but a root.
+
+Root and AssumeRole: AWS refuses AssumeRole to root credentials. The keys stratus did not
+issue (``test``, twelve digits) act as the account root without being a root sign-in
+(``Identity.issued`` is False): they may assume roles, as every local-cloud user expects.
+Credentials stratus issued to a root (GetSessionToken called as the root, whose sessions
+STS already treats as the account owner's) are refused, as on AWS.
+
+MFA: SerialNumber and TokenCode are checked as AWS checks them (formats by the model,
+both or neither), but the code cannot be verified: stratus's IAM has no MFA devices yet.
 """
 
 from __future__ import annotations
@@ -38,6 +48,19 @@ def _validation(message: str) -> AwsError:
     return AwsError(message, code="ValidationError")
 
 
+def _check_mfa(request: Any) -> dict[str, Any]:
+    """The MFA fields of AssumeRole and GetSessionToken: both or neither (the model's patterns
+    check their formats first: a serial of 9-256 characters, a six-digit code)."""
+    serial, code = request.get("SerialNumber"), request.get("TokenCode")
+    if (serial is None) != (code is None):
+        raise _access_denied(
+            "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code."
+        )
+    # The code is not verified (no MFA devices exist in stratus's IAM); the serial is kept so
+    # later policy evaluation can see that the session was started with MFA.
+    return {"mfa_serial": serial} if serial is not None else {}
+
+
 def _check_session_policy(policy: str | None) -> None:
     if policy is None:
         return
@@ -65,7 +88,10 @@ class StsProvider(StsApi):
             session = await db.get_session(tx, access_key)
         if session is None:
             return None
-        return Identity(session.account, session.principal_arn, session.expires_ms, session.user_id)
+        return Identity(
+            session.account, session.principal_arn, session.expires_ms, session.user_id,
+            issued=True, session_token=session.session_token,
+        )
 
     async def _on_forget(self, timer: Timer) -> None:
         async with self.store.transaction() as tx:
@@ -111,9 +137,10 @@ class StsProvider(StsApi):
         if parsed is None:
             raise _validation(f"{role_arn} is invalid")
         account, name = parsed
-        assert ctx.client is not None
+        # A service calling in from a timer (Lambda for a rotation or a retry) may have no client.
+        client = ctx.client or self.node.client(ctx)
         try:
-            role = (await ctx.client.iam(account=account).get_role({"RoleName": name}))["Role"]
+            role = (await client.iam(account=account).get_role({"RoleName": name}))["Role"]
         except NoSuchEntityException:
             raise denied from None
         if role["Arn"] != role_arn:
@@ -146,12 +173,18 @@ class StsProvider(StsApi):
 
     async def assume_role(self, ctx: RequestContext, request: api.AssumeRoleRequest) -> api.AssumeRoleResponse:
         role_arn = request["RoleArn"]
+        if not ctx.internal:
+            # A service assuming a role for itself (Lambda, for a function) is no root.
+            caller = await self.node.identities.resolve(ctx.access_key)
+            if caller.is_root and caller.issued:
+                raise _access_denied("Roles may not be assumed by root accounts.")
         duration = request.get("DurationSeconds") or model.ASSUME_ROLE_DEFAULT_S
         if model.is_session_principal(ctx.principal_arn) and duration > model.ROLE_CHAINING_MAX_S:
             raise _validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assuming other roles."
             )
         _check_session_policy(request.get("Policy"))
+        mfa = _check_mfa(request)
         packed = _packed_size(request)
         denied = _access_denied(
             f"User: {ctx.principal_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
@@ -166,6 +199,7 @@ class StsProvider(StsApi):
             "external_id": request.get("ExternalId"),
             "policy": request.get("Policy"),
             "policy_arns": [p.get("arn") for p in request.get("PolicyArns") or []],
+            **mfa,
         }
         credentials, user = await self._assume(role, request["RoleSessionName"], duration, data)
         out: dict[str, Any] = {"Credentials": credentials, "AssumedRoleUser": user}
@@ -214,13 +248,15 @@ class StsProvider(StsApi):
     ) -> api.GetSessionTokenResponse:
         if await self._with_session_credentials(ctx):
             raise _access_denied("Cannot call GetSessionToken with session credentials")
+        mfa = _check_mfa(request)
         identity = await self.node.identities.resolve(ctx.access_key)
         duration = request.get("DurationSeconds") or model.SESSION_TOKEN_DEFAULT_S
         if model.is_root(identity.principal_arn):
             # "Sessions for AWS account owners are restricted to a maximum of 3,600 seconds."
             duration = min(duration, model.ROOT_SESSION_MAX_S)
         credentials = await self._issue(
-            identity.account, identity.principal_arn, identity.user_id, duration, {"caller": identity.principal_arn}
+            identity.account, identity.principal_arn, identity.user_id, duration,
+            {"caller": identity.principal_arn, **mfa},
         )
         return {"Credentials": credentials}  # type: ignore[typeddict-item]
 

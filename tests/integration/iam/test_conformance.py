@@ -4,6 +4,7 @@ policy grammar and size quotas.
 AWS references: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html and
 API_ListUsers.html (listings leave out PermissionsBoundary, RoleLastUsed and Tags),
 API_PutRolePermissionsBoundary.html, API_Policy.html (PermissionsBoundaryUsageCount),
+API_ListEntitiesForPolicy.html (PolicyUsageFilter: PermissionsPolicy or PermissionsBoundary, all without it),
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html (policy sizes,
 counted without white space).
 """
@@ -15,6 +16,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import client_for
 from tests.integration.iam.conftest import ALLOW_ALL, TRUST, error_of
 
 
@@ -86,6 +88,85 @@ def test_put_and_delete_permissions_boundaries(iam, account):
     with pytest.raises(ClientError) as exc:
         iam.delete_role_permissions_boundary(RoleName="nobody")
     assert error_of(exc) == ("NoSuchEntity", "The role with name nobody cannot be found.", 404)
+
+
+def _entities(iam, policy_arn: str, **kwargs) -> dict[str, list[str]]:
+    answer = iam.list_entities_for_policy(PolicyArn=policy_arn, **kwargs)
+    return {
+        "users": sorted(u["UserName"] for u in answer["PolicyUsers"]),
+        "roles": sorted(r["RoleName"] for r in answer["PolicyRoles"]),
+        "groups": sorted(g["GroupName"] for g in answer["PolicyGroups"]),
+    }
+
+
+def test_list_entities_for_policy_by_usage(iam, account):
+    policy = iam.create_policy(PolicyName="p", PolicyDocument=ALLOW_ALL)["Policy"]["Arn"]
+    iam.create_user(UserName="attached-user")
+    iam.attach_user_policy(UserName="attached-user", PolicyArn=policy)
+    iam.create_group(GroupName="attached-group")
+    iam.attach_group_policy(GroupName="attached-group", PolicyArn=policy)
+    iam.create_role(RoleName="bounded-role", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=policy)
+    iam.create_user(UserName="bounded-user", Path="/ops/")
+    iam.put_user_permissions_boundary(UserName="bounded-user", PermissionsBoundary=policy)
+    # Both at once: attached and the boundary.
+    iam.create_role(RoleName="both", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=policy)
+    iam.attach_role_policy(RoleName="both", PolicyArn=policy)
+    iam.create_user(UserName="unrelated")
+
+    assert _entities(iam, policy, PolicyUsageFilter="PermissionsPolicy") == {
+        "users": ["attached-user"], "roles": ["both"], "groups": ["attached-group"],
+    }
+    assert _entities(iam, policy, PolicyUsageFilter="PermissionsBoundary") == {
+        "users": ["bounded-user"], "roles": ["both", "bounded-role"], "groups": [],
+    }
+    # Without the filter, every entity using the policy either way, each once.
+    assert _entities(iam, policy) == {
+        "users": ["attached-user", "bounded-user"], "roles": ["both", "bounded-role"], "groups": ["attached-group"],
+    }
+    # With the other filters.
+    assert _entities(iam, policy, PolicyUsageFilter="PermissionsBoundary", EntityFilter="User") == {
+        "users": ["bounded-user"], "roles": [], "groups": [],
+    }
+    assert _entities(iam, policy, PolicyUsageFilter="PermissionsBoundary", PathPrefix="/ops/") == {
+        "users": ["bounded-user"], "roles": [], "groups": [],
+    }
+    # Paged: two at a time, every entity exactly once.
+    seen, marker = [], None
+    while True:
+        page = iam.list_entities_for_policy(PolicyArn=policy, MaxItems=2, **({"Marker": marker} if marker else {}))
+        seen += [e["UserId"] for e in page["PolicyUsers"]] + [e["RoleId"] for e in page["PolicyRoles"]]
+        seen += [e["GroupId"] for e in page["PolicyGroups"]]
+        if not page["IsTruncated"]:
+            break
+        marker = page["Marker"]
+    assert len(seen) == len(set(seen)) == 5
+
+    # Removing the boundary or detaching takes the entity out of the matching listing.
+    iam.delete_role_permissions_boundary(RoleName="both")
+    assert _entities(iam, policy, PolicyUsageFilter="PermissionsBoundary")["roles"] == ["bounded-role"]
+    assert _entities(iam, policy, PolicyUsageFilter="PermissionsPolicy")["roles"] == ["both"]
+    iam.detach_role_policy(RoleName="both", PolicyArn=policy)
+    assert _entities(iam, policy)["roles"] == ["bounded-role"]
+
+
+def test_list_entities_for_an_aws_managed_boundary(iam):
+    boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    iam.create_role(RoleName="read-only", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary)
+    assert _entities(iam, boundary, PolicyUsageFilter="PermissionsBoundary")["roles"] == ["read-only"]
+    assert _entities(iam, boundary, PolicyUsageFilter="PermissionsPolicy")["roles"] == []
+
+
+def test_list_entities_for_policy_unhappy(iam, account):
+    policy = iam.create_policy(PolicyName="p", PolicyDocument=ALLOW_ALL)["Policy"]["Arn"]
+    missing = f"arn:aws:iam::{account}:policy/missing"
+    with pytest.raises(ClientError) as exc:
+        iam.list_entities_for_policy(PolicyArn=missing, PolicyUsageFilter="PermissionsBoundary")
+    assert error_of(exc) == ("NoSuchEntity", f"Policy {missing} was not found.", 404)
+    unchecked = client_for(iam.meta.endpoint_url, "iam", access_key=account, parameter_validation=False)
+    with pytest.raises(ClientError) as exc:
+        unchecked.list_entities_for_policy(PolicyArn=policy, PolicyUsageFilter="Boundary")
+    assert error_of(exc)[0] == "ValidationError"
+    assert "Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]" in error_of(exc)[1]
 
 
 @pytest.mark.parametrize(
