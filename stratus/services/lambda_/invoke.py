@@ -14,7 +14,6 @@ import binascii
 import json
 import logging
 import random
-import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -151,6 +150,7 @@ class InvokeOperations:
     async def spec_for(self, version: Version) -> FunctionSpec:
         config = version.config
         f = version.function
+        logging_config = config.get("LoggingConfig") or {}
         layers = tuple([await self.layer_dir(layer["Arn"]) for layer in config.get("Layers", [])])  # type: ignore[attr-defined]
         return FunctionSpec(
             function_arn=version.arn,
@@ -168,7 +168,10 @@ class InvokeOperations:
             ephemeral_storage_mb=config["EphemeralStorage"]["Size"],
             architecture=config["Architectures"][0],
             role_arn=config["Role"],
-            log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{f.name}",
+            log_group=logging_config.get("LogGroup") or f"/aws/lambda/{f.name}",
+            log_format=logging_config.get("LogFormat", "Text"),
+            application_log_level=logging_config.get("ApplicationLogLevel", "INFO"),
+            system_log_level=logging_config.get("SystemLogLevel", "INFO"),
             revision=config["RevisionId"],
         )
 
@@ -182,24 +185,28 @@ class InvokeOperations:
         await self.runtimes.provision(await self.spec_for(version), count, credentials=credentials)
 
     async def _role_credentials(self, ctx: RequestContext, version: Version) -> dict[str, str]:
-        """The role's temporary credentials (STS AssumeRole), cached until shortly before they expire."""
+        """The role's temporary credentials (STS AssumeRole, session named after the function), cached
+        until shortly before they expire on the stratus clock (which STS's expiry follows).
+
+        A role that cannot be assumed (deleted since the function was configured) fails the
+        invocation: the function never runs with other credentials than its role's.
+        """
         role, name = version.config["Role"], version.function.name
-        now = time.monotonic()
+        now = self.clock.now_ms()  # type: ignore[attr-defined]
         cached = self._credentials.get((role, name))
         if cached and cached[0] > now:
             return cached[1]
+        client = ctx.client or self.node.client(ctx)  # type: ignore[attr-defined]
         try:
-            answer = await ctx.client.sts(account=version.function.account, region=version.function.region).assume_role(  # type: ignore[union-attr]
+            answer = await client.sts(account=version.function.account, region=version.function.region).assume_role(
                 {"RoleArn": role, "RoleSessionName": name[:64], "DurationSeconds": 3600}
             )
-            creds = answer["Credentials"]
-            found = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
-            ttl = 3600 - _CREDENTIALS_MARGIN_S
-        except (AwsError, AttributeError, KeyError) as exc:
-            log.warning("could not assume %s for %s (%s); the function gets credentials of its account", role, name, exc)
-            found = {"AccessKeyId": f"LSIA{version.function.account}", "SecretAccessKey": "test"}
-            ttl = 60
-        self._credentials[(role, name)] = (now + ttl, found)
+        except AwsError as exc:
+            log.warning("could not assume %s for %s: %s", role, name, exc)
+            raise model.role_not_assumable() from None
+        creds = answer["Credentials"]
+        found = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+        self._credentials[(role, name)] = (int(creds["Expiration"] * 1000) - _CREDENTIALS_MARGIN_S * 1000, found)
         return found
 
     async def _log_sink(self, spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:

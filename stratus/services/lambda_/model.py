@@ -9,9 +9,9 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-from stratus.aws.api.lambda_ import InvalidParameterValueException, ResourceNotFoundException
+from stratus.aws.api.lambda_ import InvalidParameterValueException, ResourceNotFoundException, Runtime
 from stratus.aws.arns import arn, parse_arn, root_arn
 from stratus.aws.errors import ValidationException
 
@@ -55,6 +55,19 @@ _LAYER_ARN = re.compile(
     r"^arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):(?P<account>\d{12}):"
     r"layer:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<version>[0-9]+))?$"
 )
+# Deprecated runtimes whose "Block function create" date has passed (developer guide, "Lambda
+# runtimes" / "Deprecated runtimes"); python3.8, nodejs16.x, nodejs18.x, dotnet6 and the other
+# recently deprecated ones are still open for creation there and here.
+BLOCKED_RUNTIMES = frozenset({
+    "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x",
+    "python2.7", "python3.6", "python3.7", "java8", "go1.x", "provided", "ruby2.5", "ruby2.7",
+    "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
+})
+# The runtimes the API takes (the model's enum), less the blocked ones, in the model's order.
+OPEN_RUNTIMES = tuple(r for r in get_args(Runtime) if r not in BLOCKED_RUNTIMES)
+# The newest runtime of each family, named in the deprecation message.
+RECOMMENDED_RUNTIME = {"nodejs": "nodejs24.x", "python": "python3.14", "java": "java25", "dotnet": "dotnet10",
+                       "dotnetcore": "dotnet10", "ruby": "ruby3.4", "go": "provided.al2023", "provided": "provided.al2023"}
 _DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events"}
 # Members only GetFunction / GetFunctionConfiguration answer: "The ListFunctions operation returns a
 # subset of the FunctionConfiguration fields" (API reference, ListFunctions).
@@ -184,6 +197,104 @@ def check_limits(request: dict[str, Any]) -> None:
         raise InvalidParameterValueException("1 validation error detected: Value at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1")
     if request.get("Handler") is None and request.get("Runtime") is not None and "Handler" in request:
         raise InvalidParameterValueException("Handler is required")
+
+
+def check_runtime(runtime: str) -> None:
+    """A runtime Lambda creates and updates functions with, or AWS's InvalidParameterValueException.
+
+    An unknown identifier: "Value python9 at 'runtime' failed to satisfy constraint: Member must
+    satisfy enum value set: [...] or be a valid ARN" (the set lists the runtimes open for new
+    functions). A deprecated one past its "block function create/update" date: "The runtime
+    parameter of python3.6 is no longer supported for creating or updating AWS Lambda functions.
+    We recommend you use the new runtime (python3.9) while creating or updating functions."
+    (wording from AWS's answers; the dates from the developer guide's "Deprecated runtimes").
+    """
+    if runtime in BLOCKED_RUNTIMES:
+        family = re.match(r"[a-z]+", runtime)
+        newer = RECOMMENDED_RUNTIME.get(family.group(0) if family else "", "provided.al2023")
+        raise InvalidParameterValueException(
+            f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. "
+            f"We recommend you use the new runtime ({newer}) while creating or updating functions."
+        )
+    if runtime not in OPEN_RUNTIMES:
+        raise InvalidParameterValueException(
+            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
+            f"[{', '.join(OPEN_RUNTIMES)}] or be a valid ARN"
+        )
+
+
+def role_name(role_arn: str) -> tuple[str, str] | None:
+    """(account, role name) of an execution role ARN (``arn:aws:iam::<account>:role/<path/>name``)."""
+    parsed = parse_arn(role_arn, "iam")
+    if parsed is None or parsed.region or not re.fullmatch(r"\d{12}", parsed.account) or not parsed.resource.startswith("role/"):
+        return None
+    name = parsed.resource.rsplit("/", 1)[-1]
+    return (parsed.account, name) if name else None
+
+
+def role_not_assumable() -> InvalidParameterValueException:
+    return InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+
+
+def vpc_config(request: dict[str, Any] | None) -> dict[str, Any]:
+    """The VpcConfig GetFunctionConfiguration answers for a request's VpcConfig.
+
+    stratus has no EC2: the subnet and security group ids are kept as given (their format was
+    checked against the model) and ``VpcId`` stays empty, since there is no subnet to read it
+    from. Functions run on the host's network whatever they name: no isolation is applied.
+    """
+    request = request or {}
+    subnets, groups = list(request.get("SubnetIds") or []), list(request.get("SecurityGroupIds") or [])
+    if bool(subnets) != bool(groups):
+        raise InvalidParameterValueException("SubnetIds and SecurityIds must coexist or be both empty list.")
+    return {
+        "SubnetIds": subnets,
+        "SecurityGroupIds": groups,
+        "VpcId": "",
+        "Ipv6AllowedForDualStack": bool(request.get("Ipv6AllowedForDualStack", False)),
+    }
+
+
+def check_unsupported(request: dict[str, Any]) -> None:
+    """Refuse what stratus cannot do rather than store a setting that would do nothing."""
+    if request.get("FileSystemConfigs"):
+        raise InvalidParameterValueException(
+            "stratus has no Amazon EFS or S3 Files: FileSystemConfigs cannot be mounted into functions."
+        )
+    if request.get("ImageConfig"):
+        raise InvalidParameterValueException(
+            "ImageConfig applies to container images (PackageType Image), which stratus does not run."
+        )
+    for member, what in (
+        ("RuntimeConfig", "customer-managed runtimes"), ("CapacityProviderConfig", "Lambda Managed Instances"),
+        ("TenancyConfig", "tenant isolation"), ("DurableConfig", "durable functions"),
+        ("AcceleratorConfig", "accelerators"),
+    ):
+        if request.get(member):
+            raise InvalidParameterValueException(f"stratus does not support {what}: remove {member} from the request.")
+    if (request.get("SnapStart") or {}).get("ApplyOn", "None") != "None":
+        raise InvalidParameterValueException("stratus does not support SnapStart: ApplyOn must be None.")
+
+
+def logging_config(current: dict[str, Any] | None, request: dict[str, Any], default_group: str) -> dict[str, Any]:
+    """LoggingConfig after a request: JSON brings the levels (INFO unless given), Text takes none.
+
+    AWS refuses levels with the Text format: 'LogLevel is not supported when LogFormat is set to
+    "Text". Remove LogLevel from your request or change the LogFormat to "Json" and try again.'
+    """
+    merged = {"LogFormat": "Text", "LogGroup": default_group, **(current or {}), **request}
+    if merged["LogFormat"] == "JSON":
+        merged.setdefault("ApplicationLogLevel", "INFO")
+        merged.setdefault("SystemLogLevel", "INFO")
+    elif "ApplicationLogLevel" in request or "SystemLogLevel" in request:
+        raise InvalidParameterValueException(
+            'LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel from your request or '
+            'change the LogFormat to "Json" and try again.'
+        )
+    else:
+        merged.pop("ApplicationLogLevel", None)
+        merged.pop("SystemLogLevel", None)
+    return merged
 
 
 def check_dead_letter(config: dict[str, Any] | None) -> None:

@@ -15,10 +15,13 @@ import json
 import logging
 from typing import Any
 
+from stratus.aws.api import lambda_ as api
+from stratus.aws.api.iam import NoSuchEntityException
 from stratus.aws.api.lambda_ import (
     AddPermissionRequest,
     AddPermissionResponse,
     AliasConfiguration,
+    CodeSigningConfigNotFoundException,
     CreateAliasRequest,
     CreateFunctionRequest,
     DeleteAliasRequest,
@@ -57,6 +60,7 @@ from stratus.aws.context import RequestContext
 from stratus.aws.protocol.base import HttpRequest, HttpResponse
 from stratus.engine.timers import Timer
 from stratus.services.lambda_ import model
+from stratus.services.lambda_ import event_sources as esm
 from stratus.services.lambda_ import store as db
 from stratus.services.lambda_.async_invoke import AsyncInvocations
 from stratus.services.lambda_.code import CodeStore, check_zip
@@ -121,6 +125,7 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
         super().__init__(node)
         self.code = CodeStore(node.blobs, node.config.data_dir / "lambda" / "code")
         self.async_invocations = AsyncInvocations(self)
+        self.event_sources = esm.EventSourcePollers(self)
         node.internal_routes[CODE_ROUTE] = self._serve_code
 
     async def start(self) -> None:
@@ -128,8 +133,10 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
         self.timers.on(PREPARE_TIMER, self._on_prepare)
         await self.start_invocations()
         self.async_invocations.start()
+        await self.event_sources.start()
 
     async def stop(self) -> None:
+        await self.event_sources.stop()
         await self.stop_invocations()
 
     # --- helpers ----------------------------------------------------------------------------
@@ -175,6 +182,34 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
         if len(found) > 5:
             raise InvalidParameterValueException("Cannot reference more than 5 layers.")
         return found
+
+    async def _check_role(self, ctx: RequestContext, role_arn: str) -> None:
+        """The execution role must exist in IAM, or AWS answers "The role defined for the function
+        cannot be assumed by Lambda." Only existence is checked: stratus does not evaluate policies
+        (the trust policy's lambda.amazonaws.com included), as STS AssumeRole does not either.
+        """
+        parsed = model.role_name(role_arn)
+        if parsed is None:
+            raise model.role_not_assumable()
+        account, name = parsed
+        client = ctx.client or self.node.client(ctx)
+        try:
+            role = (await client.iam(account=account).get_role({"RoleName": name}))["Role"]
+        except NoSuchEntityException:
+            raise model.role_not_assumable() from None
+        if role["Arn"] != role_arn:  # the same name under another path is another role
+            raise model.role_not_assumable()
+
+    @staticmethod
+    def _check_settings(request: dict[str, Any]) -> None:
+        """Members stratus cannot honour are refused, never stored as if they took effect."""
+        model.check_unsupported(request)
+        if request.get("CodeSigningConfigArn"):
+            # stratus has no CreateCodeSigningConfig, so no configuration can exist to name.
+            raise CodeSigningConfigNotFoundException(
+                "The code signing configuration cannot be found. Check that the provided configuration is not "
+                f"deleted: {request['CodeSigningConfigArn']}."
+            )
 
     async def _zip(self, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("ImageUri"):
@@ -267,10 +302,14 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
             raise InvalidParameterValueException("Qualifiers are not allowed in the function name of CreateFunction.")
         if not request.get("Runtime") or not request.get("Handler"):
             raise InvalidParameterValueException("Runtime and Handler are mandatory parameters for functions created with Zip packages.")
+        model.check_runtime(request["Runtime"])
         model.check_limits(dict(request))
         variables = (request.get("Environment") or {}).get("Variables") or {}
         model.check_environment(variables)
         model.check_dead_letter(request.get("DeadLetterConfig"))
+        self._check_settings(dict(request))
+        logging_config = model.logging_config(None, dict(request.get("LoggingConfig") or {}), f"/aws/lambda/{ref.name}")
+        await self._check_role(ctx, request["Role"])
         code = await self._zip(dict(request.get("Code") or {}))
         now = self.clock.now_ms()
         revision = model.new_revision()
@@ -293,8 +332,10 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
             "Architectures": list(request.get("Architectures") or ["x86_64"]),
             "EphemeralStorage": {"Size": (request.get("EphemeralStorage") or {}).get("Size", 512)},
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{ref.name}", **(request.get("LoggingConfig") or {})},
+            "LoggingConfig": logging_config,
         }
+        if "VpcConfig" in request:
+            config["VpcConfig"] = model.vpc_config(dict(request["VpcConfig"] or {}))
         if "Environment" in request:
             config["Environment"] = {"Variables": dict(variables)}
         if request.get("DeadLetterConfig", {}).get("TargetArn"):
@@ -380,6 +421,12 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
             model.check_environment((request["Environment"] or {}).get("Variables") or {})
         if "DeadLetterConfig" in request:
             model.check_dead_letter(request["DeadLetterConfig"])
+        if request.get("Runtime"):
+            model.check_runtime(request["Runtime"])
+        self._check_settings(dict(request))
+        vpc = model.vpc_config(dict(request["VpcConfig"] or {})) if "VpcConfig" in request else None
+        if "Role" in request:
+            await self._check_role(ctx, request["Role"])
         async with self.store.transaction() as tx:
             function = await self._function(tx, ref, lock=True)
             latest, _ = await self._version(tx, function, LATEST)
@@ -401,7 +448,11 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
             if "EphemeralStorage" in request:
                 config["EphemeralStorage"] = {"Size": request["EphemeralStorage"]["Size"]}
             if "LoggingConfig" in request:
-                config["LoggingConfig"] = {**config.get("LoggingConfig", {}), **request["LoggingConfig"]}
+                config["LoggingConfig"] = model.logging_config(
+                    config.get("LoggingConfig"), dict(request["LoggingConfig"] or {}), f"/aws/lambda/{ref.name}"
+                )
+            if vpc is not None:
+                config["VpcConfig"] = vpc
             if "Layers" in request:
                 layers = await self._layers(tx, ctx, list(request["Layers"] or []))
                 if layers:
@@ -663,6 +714,118 @@ class LambdaProvider(SettingsOperations, LayerOperations, InvokeOperations, Lamb
             },
             "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(functions)},
         }
+
+
+    # --- event source mappings (Amazon SQS; event_sources.py holds the rules and the pollers) -------
+
+    async def _mapping_target(self, ctx: RequestContext, name: str) -> tuple[FunctionRef, Version, str]:
+        """The function (and qualifier) a mapping invokes, which must exist, and its ARN as AWS shows it."""
+        ref = self._ref(ctx, name)
+        async with self.store.transaction() as tx:
+            function = await self._function(tx, ref)
+            version, _ = await self._version(tx, function, ref.qualifier)
+        return ref, version, model.function_arn(ref.region, ref.account, ref.name, ref.qualifier)
+
+    async def _event_source_mapping(self, ctx: RequestContext, uuid: str) -> db.Mapping:
+        async with self.store.transaction() as tx:
+            mapping = await db.get_mapping(tx, uuid)
+        if mapping is None or (mapping.account, mapping.region) != (ctx.account, ctx.region):
+            raise esm.not_found()
+        return mapping
+
+    async def create_event_source_mapping(
+        self, ctx: RequestContext, request: api.CreateEventSourceMappingRequest
+    ) -> api.EventSourceMappingConfiguration:
+        source = esm.sqs_source(dict(request))
+        esm.check_members(dict(request))
+        config = esm.apply_settings(esm.DEFAULTS, dict(request))
+        esm.check_batching(config, esm.is_fifo(request["EventSourceArn"]))
+        esm.compile_filters(config.get("FilterCriteria"))
+        ref, version, function_arn = await self._mapping_target(ctx, request["FunctionName"])
+        attributes = await esm.queue_attributes(self, ctx, source)
+        esm.check_timeout(int(attributes.get("VisibilityTimeout", 30)), version.config["Timeout"])
+        mapping = esm.new_mapping(ref, function_arn, request["EventSourceArn"], config,
+                                  request.get("Enabled") is not False, self.clock.now_ms())
+        async with self.store.transaction() as tx:
+            if not await db.insert_mapping(tx, mapping):
+                existing = await db.mapping_of(tx, function_arn, mapping.source_arn)
+                raise esm.conflict(mapping.source_arn, ref.name, existing or "")
+            tx.notify(esm.CHANNEL)
+        return esm.render(mapping)  # type: ignore[return-value]
+
+    async def get_event_source_mapping(
+        self, ctx: RequestContext, request: api.GetEventSourceMappingRequest
+    ) -> api.EventSourceMappingConfiguration:
+        return esm.render(await self._event_source_mapping(ctx, request["UUID"]))  # type: ignore[return-value]
+
+    async def update_event_source_mapping(
+        self, ctx: RequestContext, request: api.UpdateEventSourceMappingRequest
+    ) -> api.EventSourceMappingConfiguration:
+        esm.check_members(dict(request))
+        current = await self._event_source_mapping(ctx, request["UUID"])
+        if current.state == "Deleting":
+            raise esm.in_use(current.uuid)
+        config = esm.apply_settings(current.config, dict(request))
+        esm.check_batching(config, esm.is_fifo(current.source_arn))
+        esm.compile_filters(config.get("FilterCriteria"))
+        name = request.get("FunctionName") or current.function_arn
+        ref, version, function_arn = await self._mapping_target(ctx, name)
+        source = esm.sqs_source({"EventSourceArn": current.source_arn})
+        attributes = await esm.queue_attributes(self, ctx, source)
+        esm.check_timeout(int(attributes.get("VisibilityTimeout", 30)), version.config["Timeout"])
+        enabled = current.enabled if request.get("Enabled") is None else bool(request["Enabled"])
+        async with self.store.transaction() as tx:
+            mapping = await db.get_mapping(tx, current.uuid, lock=True)
+            if mapping is None:
+                raise esm.not_found()
+            if mapping.state == "Deleting":
+                raise esm.in_use(mapping.uuid)
+            if function_arn != mapping.function_arn:
+                existing = await db.mapping_of(tx, function_arn, mapping.source_arn)
+                if existing:
+                    raise esm.conflict(mapping.source_arn, ref.name, existing)
+            if enabled and not mapping.enabled:
+                mapping.state = "Enabling"
+            elif mapping.enabled and not enabled:
+                mapping.state = "Disabling"
+            else:
+                mapping.state = "Updating"
+            mapping.function_name, mapping.qualifier, mapping.function_arn = ref.name, ref.qualifier, function_arn
+            mapping.config, mapping.enabled, mapping.state_reason = config, enabled, "USER_INITIATED"
+            mapping.modified_ms = self.clock.now_ms()
+            await db.update_mapping(tx, mapping)
+            tx.notify(esm.CHANNEL)
+        return esm.render(mapping)  # type: ignore[return-value]
+
+    async def delete_event_source_mapping(
+        self, ctx: RequestContext, request: api.DeleteEventSourceMappingRequest
+    ) -> api.EventSourceMappingConfiguration:
+        await self._event_source_mapping(ctx, request["UUID"])
+        async with self.store.transaction() as tx:
+            mapping = await db.get_mapping(tx, request["UUID"], lock=True)
+            if mapping is None:
+                raise esm.not_found()
+            if mapping.state != "Deleting":  # its poller stops, then the mapping goes
+                mapping.state, mapping.state_reason = "Deleting", "USER_INITIATED"
+                await db.update_mapping(tx, mapping)
+                tx.notify(esm.CHANNEL)
+        return esm.render(mapping)  # type: ignore[return-value]
+
+    async def list_event_source_mappings(
+        self, ctx: RequestContext, request: api.ListEventSourceMappingsRequest
+    ) -> api.ListEventSourceMappingsResponse:
+        async with self.store.transaction() as tx:
+            mappings = await db.list_mappings(tx, ctx.account, ctx.region)
+        if request.get("EventSourceArn"):
+            mappings = [m for m in mappings if m.source_arn == request["EventSourceArn"]]
+        if request.get("FunctionName"):
+            ref = self._ref(ctx, request["FunctionName"])
+            mappings = [m for m in mappings if m.function_name == ref.name and ref.qualifier in (None, m.qualifier)]
+        items, marker = esm.page([esm.render(m) for m in mappings], request.get("Marker"), request.get("MaxItems"))
+        out: dict[str, Any] = {"EventSourceMappings": items}
+        if marker:
+            out["NextMarker"] = marker
+        return out  # type: ignore[return-value]
 
 
 def _essence(config: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,24 @@ import pytest
 from tests.conftest import client_for
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+# The trust policy of an execution role (stratus checks that the role exists, not this policy).
+LAMBDA_TRUST = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+})
+
+
+def ensure_role(endpoint: str, name: str = "lambda-role", account: str = "000000000000") -> str:
+    """Create the execution role ``name`` in IAM unless it exists; answer its ARN.
+
+    Lambda refuses a role that does not exist ("The role defined for the function cannot be
+    assumed by Lambda.") and runs the function with the role's STS credentials.
+    """
+    iam = client_for(endpoint, "iam", access_key=account)
+    try:
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
 
 
 def make_zip(files: dict[str, str], executable: tuple[str, ...] = ()) -> bytes:
@@ -33,6 +52,7 @@ ECHO = "def handler(event, context):\n    return event\n"
 
 @pytest.fixture
 def lam(endpoint: str) -> Any:
+    ensure_role(endpoint)  # the execution role ROLE names, for every function a test creates
     return client_for(endpoint, "lambda")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.conftest import advance, client_for
-from tests.integration.lambda_.conftest import ROLE, python_zip
+from tests.integration.lambda_.conftest import ROLE, ensure_role, python_zip
 
 FAILING = "def handler(event, context):\n    raise RuntimeError('always fails')\n"
 
@@ -130,6 +130,7 @@ def test_no_retries_when_zero(lam: Any, sqs: Any, make_function: Any, unique: An
 
 def test_async_event_survives_sigkill(server_factory: Any, unique: Any) -> None:
     server = server_factory().start()
+    ensure_role(server.endpoint)
     lam = client_for(server.endpoint, "lambda")
     sqs = client_for(server.endpoint, "sqs")
     runs_url, _ = queue_with_arn(sqs, unique("runs"))

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import client_for
 from tests.helpers import queue_arn
-from tests.integration.lambda_.conftest import ROLE, python_zip
+from tests.integration.lambda_.conftest import ROLE, ensure_role, python_zip
 
 RECORDER = '''
 import json, os
@@ -41,6 +41,7 @@ class Recorder:
 
 @pytest.fixture
 def lam(endpoint: str) -> Any:
+    ensure_role(endpoint)  # Lambda refuses an execution role that does not exist in IAM
     return client_for(endpoint, "lambda")
 
 

@@ -14,7 +14,9 @@ Modules:
 - pool.py: ``Runtimes``, the environments of every function version on this node: warm
   reuse (LIFO), scale-out, idle reaping, replacement after a crash, timeout or OOM.
 - environment.py: one environment (one process): init, one invocation at a time, the
-  deadline, memory enforcement from /proc, output capture, START/END/REPORT lines.
+  deadline, memory enforcement from /proc, output capture, the platform's log lines.
+- log_format.py: those lines in Text (START/END/REPORT) or JSON (platform.* records), and the
+  level filtering of LoggingConfig JSON.
 - api.py: the Runtime API server of one environment (asyncio + httptools on loopback).
 - launch.py: each runtime's command and the environment variables Lambda sets.
 - clients/: the runtime clients stratus provides (Python, Node.js); custom runtimes

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from stratus.services.lambda_.runtime import launch
 from stratus.services.lambda_.runtime.api import Invocation, RuntimeApi
+from stratus.services.lambda_.runtime.log_format import LogFormat
 from stratus.services.lambda_.runtime.spec import FunctionSpec, InvokeResult
 
 log = logging.getLogger("stratus.lambda.runtime")
@@ -123,6 +124,7 @@ class Environment:
         self.last_used = 0.0
         self.init_duration_ms: float | None = None
         self.report_init = True  # the next invocation reports the init duration (on-demand cold start)
+        self.log_format = LogFormat(spec)
         self._events: list[LogEvent] = []
         self._partial: dict[int, bytes] = {}
         self._fds: dict[int, Callable[[int], None]] = {}  # pipe -> its reader
@@ -184,10 +186,10 @@ class Environment:
         failure = self._failure_after(outcome, self.api.init_error, timeout_s=limit - started)
         self.kill()
         self._drain()
-        self._events.append((self._now_ms(), (
-            f"INIT_REPORT Init Duration: {self.init_duration_ms:.2f} ms\tPhase: init\tStatus: {failure.status}"
-            + (f"\tError Type: {failure.error_type}" if failure.status == "error" else "") + "\n"
-        )))
+        self._platform(lambda ms: self.log_format.init_report(
+            ms, duration_ms=self.init_duration_ms or 0.0, status=failure.status, error_type=failure.error_type,
+            provisioned=self.provisioned,
+        ), self._events)
         return failure
 
     def _failure_after(self, outcome: asyncio.Future | None, error: asyncio.Future | None, *, timeout_s: float) -> Failure:
@@ -222,7 +224,7 @@ class Environment:
         loop = asyncio.get_running_loop()
         request_id = invocation.request_id
         events = self.take_events()
-        events.append((self._now_ms(), f"START RequestId: {request_id} Version: {self.spec.version}\n"))
+        self._platform(lambda ms: self.log_format.start(ms, request_id), events)
         self._max_rss = 0
         self._sample_once()
         sampler = loop.create_task(self._sample_memory())
@@ -236,11 +238,13 @@ class Environment:
             self._sample_once()
         result = InvokeResult(payload=b"")
         failure: Failure | None = None
+        reported_type: str | None = None  # the error type the runtime reported for the function
         if outcome is invocation.answer:
             kind, body, error_type = invocation.answer.result()
             result.payload = body
             if kind == "error":
                 result.function_error = "Unhandled"
+                reported_type = error_type
                 if error_type == "Function.ResponseSizeTooLarge":
                     result.error_type = error_type
         else:
@@ -252,38 +256,39 @@ class Environment:
         self._drain()
         events.extend(self.take_events())
         if failure is not None and failure.status == "timeout":
-            events.append((self._now_ms(), f"{_iso_now()} {request_id} Task timed out after {finished - started:.2f} seconds\n"))
+            self._platform(lambda _ms: self.log_format.timed_out(request_id, finished - started), events)
         begun = invocation.dispatched_at or started
         init_ms = self.init_duration_ms if self.report_init else None
         self.report_init = False
-        self._finish(result, events, request_id, duration_ms=(finished - begun) * 1000, init_ms=init_ms, failure=failure)
+        self._finish(result, events, request_id, duration_ms=(finished - begun) * 1000, init_ms=init_ms, failure=failure,
+                     reported_type=reported_type)
         self.last_used = finished
         return result, events
 
     def fail_init(self, failure: Failure, request_id: str) -> tuple[InvokeResult, list[LogEvent]]:
         """The answer to an invocation whose environment could not start."""
         events = self.take_events()
-        events.append((self._now_ms(), f"START RequestId: {request_id} Version: {self.spec.version}\n"))
+        self._platform(lambda ms: self.log_format.start(ms, request_id), events)
         result = InvokeResult(payload=failure.payload(request_id), function_error="Unhandled", error_type=failure.error_type)
         self._finish(result, events, request_id, duration_ms=self.init_duration_ms or 0.0, init_ms=None, failure=failure)
         return result, events
 
     def _finish(self, result: InvokeResult, events: list[LogEvent], request_id: str, *, duration_ms: float,
-                init_ms: float | None, failure: Failure | None) -> None:
+                init_ms: float | None, failure: Failure | None, reported_type: str | None = None) -> None:
         memory_mb = self.spec.memory_mb if self._oom else max(1, math.ceil(self._max_rss / MIB))
         # Since August 2025 Lambda bills the init phase of on-demand environments too.
         billed = math.ceil(duration_ms + (init_ms or 0.0))
-        report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
-                  f"Memory Size: {self.spec.memory_mb} MB\tMax Memory Used: {memory_mb} MB\t")
-        if init_ms is not None:
-            report += f"Init Duration: {init_ms:.2f} ms\t"
         if failure is not None:
-            report += f"Status: {failure.status}\t"
-            if failure.status == "error":
-                report += f"Error Type: {failure.error_type}\t"
-        now = self._now_ms()
-        events.append((now, f"END RequestId: {request_id}\n"))
-        events.append((now, report + "\n"))
+            status, error_type = failure.status, failure.error_type
+        else:
+            status, error_type = ("error", reported_type) if result.function_error else ("success", None)
+        fmt = self.log_format
+        self._platform(lambda ms: fmt.end(ms, request_id, status=status, error_type=error_type, duration_ms=duration_ms,
+                                          produced_bytes=len(result.payload)), events)
+        self._platform(lambda ms: fmt.report(
+            ms, request_id, duration_ms=duration_ms, billed_ms=billed, max_memory_mb=memory_mb, init_ms=init_ms,
+            status=status, error_type=error_type, platform_failed=failure is not None,
+        ), events)
         result.log_tail = "".join(message for _, message in events)
         result.duration_ms = duration_ms
         result.billed_duration_ms = billed
@@ -334,7 +339,11 @@ class Environment:
         if fd in self._partial:
             self._partial[fd] = rest
         now = self._now_ms()
-        self._events.extend((now, line.decode("utf-8", "replace") + "\n") for line in lines)
+        keeps = self.log_format.keeps
+        for line in lines:
+            text = line.decode("utf-8", "replace") + "\n"
+            if keeps(text):
+                self._events.append((now, text))
 
     def _on_frames(self, fd: int) -> None:
         buffered = self._partial.get(fd, b"") + (self._read(fd) or b"")
@@ -345,7 +354,9 @@ class Environment:
             end = offset + FRAME.size + length
             if end > len(buffered):
                 break
-            self._events.append((micros // 1000 + skew, buffered[offset + FRAME.size:end].decode("utf-8", "replace")))
+            text = buffered[offset + FRAME.size:end].decode("utf-8", "replace")
+            if self.log_format.keeps(text):
+                self._events.append((micros // 1000 + skew, text))
             offset = end
         if fd in self._partial:
             self._partial[fd] = buffered[offset:]
@@ -363,6 +374,13 @@ class Environment:
                 os.close(fd)
             except OSError:
                 pass
+
+    def _platform(self, line: Callable[[int], str | None], events: list[LogEvent]) -> None:
+        """Add a platform line (made for the current log time) unless its level is filtered out."""
+        now = self._now_ms()
+        message = line(now)
+        if message is not None:
+            events.append((now, message))
 
     def take_events(self) -> list[LogEvent]:
         """The log events written since the last take (e.g. a provisioned environment's init output)."""
@@ -437,7 +455,3 @@ class Environment:
             self.api.close()
         await asyncio.to_thread(shutil.rmtree, self.dir, True)
         return self.take_events()
-
-
-def _iso_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

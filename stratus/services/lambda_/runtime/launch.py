@@ -200,6 +200,10 @@ def build(
     }
     if credentials.get("SessionToken"):
         reserved["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
+    if spec.log_format.upper() == "JSON":
+        # Lambda tells the runtime client how to format and filter the function's logs.
+        reserved["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        reserved["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level
     runtime = spec.runtime
     warnings: list[str] = []
     entrypoint_error: tuple[str, str] | None = None

@@ -31,6 +31,14 @@ from stratus.services.lambda_.runtime.spec import ConcurrencyLimitExceeded, Func
 
 log = logging.getLogger("stratus.lambda.runtime")
 
+# Log events are gathered for this long after the first one, then handed to the log sink one
+# batch per stream: under load, one CloudWatch Logs write covers many invocations instead of
+# one each (CloudWatch Logs shows a function's output seconds later on AWS, too).
+LOG_BATCH_S = 0.02
+# A gathered batch stays well within PutLogEvents' limits (10,000 events, 1 MiB of UTF-8).
+_LOG_BATCH_EVENTS = 1000
+_LOG_BATCH_CHARS = 200 * 1024
+
 
 def _real_now_ms() -> int:
     return int(time.time() * 1000)
@@ -59,6 +67,24 @@ class _Pool:
         return len(self.idle) + len(self.busy)
 
 
+def _coalesce(batches: list[tuple[FunctionSpec, str, list[LogEvent]]]) -> list[tuple[FunctionSpec, str, list[LogEvent]]]:
+    """The batches merged per log stream (within the batch limits), each stream's events in the order emitted."""
+    merged: list[tuple[FunctionSpec, str, list[LogEvent]]] = []
+    sizes: list[int] = []  # characters of each merged batch
+    open_batch: dict[tuple[str, str, str, str], int] = {}  # stream -> index of its last merged batch
+    for spec, stream, events in batches:
+        key = (spec.account, spec.region, spec.log_group, stream)
+        size = sum(len(message) for _, message in events)
+        i = open_batch.get(key)
+        if i is not None and len(merged[i][2]) + len(events) <= _LOG_BATCH_EVENTS and sizes[i] + size <= _LOG_BATCH_CHARS:
+            merged[i][2].extend(events)
+            sizes[i] += size
+            continue
+        open_batch[key] = len(merged)
+        merged.append((spec, stream, list(events)))
+        sizes.append(size)
+    return merged
+
 
 class Runtimes:
     """Starts, reuses, scales, reaps and replaces execution environments."""
@@ -72,8 +98,10 @@ class Runtimes:
         idle_timeout_s: float = 300.0,
         work_dir: Path | None = None,
         now_ms: Callable[[], int] = _real_now_ms,
+        log_batch_s: float = LOG_BATCH_S,
     ) -> None:
         self.endpoint = endpoint
+        self.log_batch_s = log_batch_s
         self.account_concurrency = account_concurrency
         self.idle_timeout_s = idle_timeout_s
         self._log_sink = log_sink
@@ -329,13 +357,20 @@ class Runtimes:
 
     async def _deliver(self) -> None:
         while True:
-            spec, stream, events = await self._logs.get()
+            taken = [await self._logs.get()]
             try:
-                await self._log_sink(spec, stream, events)
-            except Exception:
-                log.exception("log sink failed for %s (%s)", spec.function_arn, stream)
+                if self.log_batch_s > 0:
+                    await asyncio.sleep(self.log_batch_s)
+                while not self._logs.empty():
+                    taken.append(self._logs.get_nowait())
+                for spec, stream, events in _coalesce(taken):
+                    try:
+                        await self._log_sink(spec, stream, events)
+                    except Exception:
+                        log.exception("log sink failed for %s (%s)", spec.function_arn, stream)
             finally:
-                self._logs.task_done()
+                for _ in taken:
+                    self._logs.task_done()
 
     async def _reap(self) -> None:
         interval = min(max(self.idle_timeout_s / 4, 0.05), 30.0)

@@ -27,6 +27,10 @@ class FunctionSpec:
     architecture: str = "x86_64"
     role_arn: str = ""
     log_group: str = ""
+    # LoggingConfig: "Text" or "JSON"; the levels apply to JSON only (log_format.py).
+    log_format: str = "Text"
+    application_log_level: str = "INFO"  # TRACE, DEBUG, INFO, WARN, ERROR, FATAL
+    system_log_level: str = "INFO"  # DEBUG, INFO, WARN
     # Identifies the code and configuration: a change makes new environments.
     revision: str = ""
 

@@ -3,7 +3,9 @@
 // Loads the handler (_HANDLER = "file.export", CommonJS or ES module), then asks the
 // Runtime API for invocations one at a time and answers each with the handler's result
 // (async handlers and callback handlers) or the error document the Node.js runtime sends.
-// console.* is formatted as AWS formats it: "<time>\t<request id>\t<LEVEL>\t<message>".
+// console.* is formatted as AWS formats it: "<time>\t<request id>\t<LEVEL>\t<message>", or with
+// AWS_LAMBDA_LOG_FORMAT=JSON one JSON object per call (timestamp, level, requestId, message, and
+// an error's errorType/errorMessage/stackTrace); levels below AWS_LAMBDA_LOG_LEVEL are dropped.
 "use strict";
 
 const http = require("http");
@@ -20,6 +22,9 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const TELEMETRY_FD = process.env._LAMBDA_TELEMETRY_LOG_FD ? Number(process.env._LAMBDA_TELEMETRY_LOG_FD) : null;
 delete process.env._LAMBDA_TELEMETRY_LOG_FD;
 let currentRequestId = undefined;
+const JSON_LOGS = (process.env.AWS_LAMBDA_LOG_FORMAT || "").toUpperCase() === "JSON";
+const LEVELS = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
+const MIN_LEVEL = LEVELS[(process.env.AWS_LAMBDA_LOG_LEVEL || "").toUpperCase()] || LEVELS.TRACE;
 
 function writeLog(text) {
   if (TELEMETRY_FD === null) {
@@ -34,15 +39,51 @@ function writeLog(text) {
   fs.writeSync(TELEMETRY_FD, Buffer.concat([head, data]));
 }
 
-function patchConsole() {
-  const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
-  for (const [method, level] of Object.entries(levels)) {
-    console[method] = (...args) => {
-      const message = util.format(...args);
-      writeLog(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}\n`);
-    };
+// An Error as AWS's JSON logs show it.
+function errorFields(error) {
+  return Object.assign({
+    errorType: (error && error.constructor && error.constructor.name) || "UnknownError",
+    errorMessage: error.message,
+    stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : error.stack,
+  }, error);
+}
+
+function jsonLine(level, args) {
+  const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (args.length === 1) {
+    record.message = args[0];
+    try {
+      return JSON.stringify(record, (_, value) => (value instanceof Error ? errorFields(value) : value));
+    } catch (_) {
+      record.message = util.format(args[0]);
+      return JSON.stringify(record);
+    }
   }
-  console.fatal = (...args) => writeLog(`${new Date().toISOString()}\t${currentRequestId}\tFATAL\t${util.format(...args)}\n`);
+  record.message = util.format(...args);
+  const error = args.find((arg) => arg instanceof Error);
+  if (error) {
+    const fields = errorFields(error);
+    record.errorType = fields.errorType;
+    record.errorMessage = fields.errorMessage;
+    record.stackTrace = typeof error.stack === "string" ? error.stack.split("\n") : [];
+  }
+  return JSON.stringify(record);
+}
+
+function log(level, args) {
+  if (LEVELS[level] < MIN_LEVEL) return;
+  if (JSON_LOGS) {
+    writeLog(jsonLine(level, args) + "\n");
+  } else {
+    writeLog(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}\n`);
+  }
+}
+
+function patchConsole() {
+  const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE", fatal: "FATAL" };
+  for (const [method, level] of Object.entries(levels)) {
+    console[method] = (...args) => log(level, args);
+  }
 }
 
 function request(method, urlPath, body, headers) {
@@ -81,6 +122,12 @@ function errorDocument(error) {
 }
 
 function logError(label, doc) {
+  if (JSON_LOGS) {
+    const record = { timestamp: new Date().toISOString(), level: "ERROR", requestId: currentRequestId,
+      message: { errorType: doc.errorType, errorMessage: doc.errorMessage, stackTrace: doc.trace } };
+    writeLog(JSON.stringify(record) + "\n");
+    return;
+  }
   const logged = { errorType: doc.errorType, errorMessage: doc.errorMessage, stack: doc.trace };
   writeLog(`${new Date().toISOString()}\t${currentRequestId}\tERROR\t${label}\t${JSON.stringify(logged)}\n`);
 }

@@ -5,6 +5,11 @@ It imports the handler (``_HANDLER`` = ``module.function``), then asks the Runti
 event and a context object, and posts the JSON result or the error document as AWS's
 Python runtime builds it. Runs on every Python the Lambda runtimes cover (3.9 and newer):
 no syntax or library newer than 3.9 here.
+
+Logging follows the function's LoggingConfig, which Lambda passes as ``AWS_LAMBDA_LOG_FORMAT``
+(``JSON``) and ``AWS_LAMBDA_LOG_LEVEL``: in JSON each ``logging`` record is one JSON object
+(``timestamp``, ``level``, ``message``, ``logger``, ``requestId``, the exception's fields and
+any ``extra`` keys) and the root logger drops records below the level, as AWS's client does.
 """
 
 import decimal
@@ -20,6 +25,11 @@ import traceback
 
 API_PREFIX = "/2018-06-01/runtime"
 _CLIENT_DIR = os.path.dirname(os.path.abspath(__file__))
+JSON_LOGS = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+# Record attributes that are the record's own, not ``extra`` fields the function added.
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "aws_request_id", "taskName",
+}
 
 
 class Fault(Exception):
@@ -71,17 +81,44 @@ class LambdaLoggerHandler(logging.Handler):
             self.handleError(record)
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, with the fields AWS's Python runtime writes."""
+
+    def format(self, record):
+        levelno = min(50, max(0, record.levelno)) // 10 * 10
+        document = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + ".%03dZ" % record.msecs,
+            "level": logging.getLevelName(levelno),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", None),
+        }
+        if record.exc_info:
+            document["errorType"] = record.exc_info[0].__name__
+            document["errorMessage"] = str(record.exc_info[1])
+            document["stackTrace"] = traceback.format_tb(record.exc_info[2])
+            document["location"] = "%s:%s:%s" % (record.pathname, record.funcName, record.lineno)
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and key not in document:
+                document[key] = value
+        return json.dumps({k: v for k, v in document.items() if v is not None}, default=str, ensure_ascii=False) + "\n"
+
+
 def setup_logging(sink):
     handler = LambdaLoggerHandler(sink)
-    formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S")
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
+    if JSON_LOGS:
+        handler.setFormatter(JsonFormatter())
+    else:
+        formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S")
+        formatter.converter = time.gmtime
+        handler.setFormatter(formatter)
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
-    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
-    if level:
-        root.setLevel(level.upper())
+    # Python has no TRACE level: AWS's client reads it as DEBUG.
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper().replace("TRACE", "DEBUG")
+    if level in logging._nameToLevel:  # DEBUG ... CRITICAL, WARN and FATAL included
+        root.setLevel(level)
 
 
 class RuntimeApiClient:
@@ -163,6 +200,12 @@ def error_document(exc, request_id):
 
 
 def log_error(sink, document):
+    if JSON_LOGS:
+        # As AWS's client logs an unhandled error in JSON: the error document with a timestamp and level.
+        stamped = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), "level": "ERROR"}
+        stamped.update(document)
+        sink.write(to_json(stamped) + "\n")
+        return
     text = "[ERROR] %s: %s" % (document["errorType"], document["errorMessage"])
     if document["stackTrace"]:
         text += "\nTraceback (most recent call last):\n" + "".join(document["stackTrace"])
