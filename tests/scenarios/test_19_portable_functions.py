@@ -15,10 +15,9 @@ queue shape, several messages at once in threads, deleting what succeeded; it ge
 Skipped or changed:
 - API Gateway: stratus has none, so the API handler is invoked directly with the proxy event API
   Gateway would send.
-- Lambda's SQS poller: stratus has no event source mappings yet. One test plays the poller's part
-  (receive, build the ``aws:sqs`` event as the developer guide shows it, invoke, delete what the
-  function did not report as failed); the same path through CreateEventSourceMapping is an
-  expected failure until stratus has it.
+- Lambda's SQS poller: one test plays the poller's part (receive, build the ``aws:sqs`` event as
+  the developer guide shows it, invoke, delete what the function did not report as failed); another
+  takes the same path through CreateEventSourceMapping.
 - Container images: stratus runs .zip packages, so the Lambda side is a .zip on python3.12 (the
   post's images are python:3.9, a runtime Lambda has deprecated) and the "container" is a process
   on this host running the container's ``app.py``. The poller reads ``ReceiptHandle``: the
@@ -338,7 +337,6 @@ def expect_dead_lettered_order(sqs: Any, dlq_url: str, advance_clock: Callable[[
     assert dead == ORDERS[2]
 
 
-@pytest.mark.xfail(strict=True, reason="stratus has no event source mappings yet: CreateEventSourceMapping answers NotImplemented")
 def test_sqs_event_source_mapping_with_partial_batch_responses(lam: Any, sqs: Any, unique: Any, pricing: dict[str, str],
                                                                orders_queue: tuple[str, str, str], advance_clock: Any) -> None:
     url, arn, dlq_url = orders_queue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from stratus.services.lambda_.model import LATEST, Alias, Function, Version
@@ -277,3 +278,132 @@ async def add_metrics(tx: Tx, rows: list[tuple[str, str, str, int, int, int, int
         " async_dropped = lambda_metrics.async_dropped + excluded.async_dropped",
         rows,
     )
+
+
+# --- event source mappings ----------------------------------------------------------------
+
+_MAPPING_COLUMNS = (
+    "uuid, account, region, function_name, qualifier, function_arn, source_arn, config, enabled, state,"
+    " state_reason, last_result, modified_ms, generation, lease_owner"
+)
+
+
+@dataclass(slots=True)
+class Mapping:
+    """One row of lambda_event_source_mappings (``config`` holds the members AWS shows as given)."""
+
+    uuid: str
+    account: str
+    region: str
+    function_name: str
+    qualifier: str | None
+    function_arn: str
+    source_arn: str
+    config: dict[str, Any]
+    enabled: bool
+    state: str
+    state_reason: str
+    last_result: str | None
+    modified_ms: int
+    generation: int
+    lease_owner: str | None = None
+
+
+def _mapping(row: Row) -> Mapping:
+    return Mapping(
+        uuid=row[0], account=row[1], region=row[2], function_name=row[3], qualifier=row[4], function_arn=row[5],
+        source_arn=row[6], config=json.loads(row[7]), enabled=bool(row[8]), state=row[9], state_reason=row[10],
+        last_result=row[11], modified_ms=row[12], generation=row[13], lease_owner=row[14],
+    )
+
+
+async def insert_mapping(tx: Tx, m: Mapping) -> bool:
+    """Insert ``m``; False when a mapping of the same function and source exists (``mapping_of`` names it)."""
+    row = await tx.fetchone(
+        f"INSERT INTO lambda_event_source_mappings ({_MAPPING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+        " ON CONFLICT (function_arn, source_arn) DO NOTHING RETURNING uuid",
+        (m.uuid, m.account, m.region, m.function_name, m.qualifier, m.function_arn, m.source_arn, _dumps(m.config),
+         int(m.enabled), m.state, m.state_reason, m.last_result, m.modified_ms, m.generation),
+    )
+    return row is not None
+
+
+async def mapping_of(tx: Tx, function_arn: str, source_arn: str) -> str | None:
+    row = await tx.fetchone(
+        "SELECT uuid FROM lambda_event_source_mappings WHERE function_arn = ? AND source_arn = ?", (function_arn, source_arn)
+    )
+    return row[0] if row else None
+
+
+async def get_mapping(tx: Tx, uuid: str, *, lock: bool = False) -> Mapping | None:
+    suffix = " FOR UPDATE" if lock and tx.dialect == "postgresql" else ""
+    row = await tx.fetchone(f"SELECT {_MAPPING_COLUMNS} FROM lambda_event_source_mappings WHERE uuid = ?{suffix}", (uuid,))
+    return _mapping(row) if row else None
+
+
+async def list_mappings(tx: Tx, account: str, region: str) -> list[Mapping]:
+    rows = await tx.fetchall(
+        f"SELECT {_MAPPING_COLUMNS} FROM lambda_event_source_mappings WHERE account = ? AND region = ? ORDER BY uuid",
+        (account, region),
+    )
+    return [_mapping(r) for r in rows]
+
+
+async def update_mapping(tx: Tx, m: Mapping) -> None:
+    """Write an API change: everything the user controls, the new state, a new generation."""
+    m.generation += 1
+    await tx.execute(
+        "UPDATE lambda_event_source_mappings SET function_name = ?, qualifier = ?, function_arn = ?, config = ?, enabled = ?,"
+        " state = ?, state_reason = ?, modified_ms = ?, generation = ? WHERE uuid = ?",
+        (m.function_name, m.qualifier, m.function_arn, _dumps(m.config), int(m.enabled), m.state, m.state_reason,
+         m.modified_ms, m.generation, m.uuid),
+    )
+
+
+async def settle_mapping(tx: Tx, uuid: str, generation: int, state: str, *, release: bool) -> bool:
+    """A poller's state step (Creating to Enabled, Disabling to Disabled, ...), unless the mapping
+    changed since it was read; ``release`` also hands the lease back (no poller runs any more)."""
+    lease = ", lease_owner = NULL, lease_until = NULL" if release else ""
+    changed = await tx.execute(
+        f"UPDATE lambda_event_source_mappings SET state = ?{lease} WHERE uuid = ? AND generation = ?", (state, uuid, generation)
+    )
+    return changed > 0
+
+
+async def delete_mapping(tx: Tx, uuid: str, generation: int) -> bool:
+    changed = await tx.execute("DELETE FROM lambda_event_source_mappings WHERE uuid = ? AND generation = ?", (uuid, generation))
+    return changed > 0
+
+
+async def set_mapping_result(tx: Tx, uuid: str, result: str) -> None:
+    await tx.execute("UPDATE lambda_event_source_mappings SET last_result = ? WHERE uuid = ?", (result, uuid))
+
+
+async def claim_mappings(tx: Tx, owner: str, real_ms: int, lease_ms: int, limit: int) -> list[Mapping]:
+    """Renew this node's leases, take the mappings whose poller nobody runs, answer every mapping
+    this node holds. A Disabled mapping needs no poller, so nobody takes it."""
+    await tx.execute(
+        "UPDATE lambda_event_source_mappings SET lease_until = ? WHERE lease_owner = ?", (real_ms + lease_ms, owner)
+    )
+    await tx.execute(
+        "UPDATE lambda_event_source_mappings SET lease_owner = ?, lease_until = ? WHERE uuid IN ("
+        "SELECT uuid FROM lambda_event_source_mappings WHERE state <> 'Disabled'"
+        f" AND (lease_owner IS NULL OR lease_until < ?) ORDER BY uuid LIMIT ?{tx.skip_locked})",
+        (owner, real_ms + lease_ms, real_ms, limit),
+    )
+    rows = await tx.fetchall(
+        f"SELECT {_MAPPING_COLUMNS} FROM lambda_event_source_mappings WHERE lease_owner = ?", (owner,)
+    )
+    return [_mapping(r) for r in rows]
+
+
+async def release_mappings(tx: Tx, owner: str | None) -> None:
+    """Hand back the leases of ``owner`` (None: every lease, for SQLite's single process at start)."""
+    if owner is None:
+        await tx.execute(
+            "UPDATE lambda_event_source_mappings SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"
+        )
+    else:
+        await tx.execute(
+            "UPDATE lambda_event_source_mappings SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", (owner,)
+        )
