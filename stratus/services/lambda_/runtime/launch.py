@@ -5,7 +5,11 @@
   it runs our runtime client ``clients/python_client.py`` with ``-S``: like on AWS, the
   function sees the standard library, its package, its layers and the AWS SDK for Python
   (the host's boto3, exposed through a private folder), not the host's site-packages.
-- ``nodejs*``: the machine's ``node`` running ``clients/node_client.cjs``.
+- ``nodejs*``: the machine's ``node`` running ``clients/node_client.cjs``. For nodejs18.x and
+  later, as on AWS, the AWS SDK for JavaScript v3 is on ``NODE_PATH`` (after the layers) once
+  ``stratus lambda-sdk install --node`` has installed it (``node_sdk.py``), and ES module imports
+  search ``NODE_PATH`` too when the handler is an ES module (``clients/node_esm_paths.mjs``,
+  preloaded with ``--import``).
 - ``provided*``: the package's ``bootstrap`` (or a layer's, as ``/opt/bootstrap`` on AWS).
 
 Differences from AWS that a function can see: ``/opt`` is not at ``/opt`` (a process cannot
@@ -29,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from stratus.services.lambda_.runtime import node_sdk
 from stratus.services.lambda_.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.lambda.runtime")
@@ -36,6 +41,7 @@ log = logging.getLogger("stratus.lambda.runtime")
 CLIENTS_DIR = Path(__file__).resolve().parent / "clients"
 PYTHON_CLIENT = CLIENTS_DIR / "python_client.py"
 NODE_CLIENT = CLIENTS_DIR / "node_client.cjs"
+NODE_ESM_PATHS = CLIENTS_DIR / "node_esm_register.mjs"
 
 # Variables the function's own configuration cannot override (AWS rejects them at create).
 RESERVED = frozenset({
@@ -227,7 +233,16 @@ def build(
                 warnings.append(f"{runtime} requested; running node {version}, the version on this stratus host.")
             argv = [path, str(NODE_CLIENT)]
         node_major = major.group(1) if major else ""
-        base["NODE_PATH"] = _path_list(opt_dir / "nodejs" / f"node{node_major}" / "node_modules", opt_dir / "nodejs" / "node_modules", code)
+        # AWS: /opt/nodejs/nodeN/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task.
+        # A function's bundled SDK still wins: node searches its own node_modules before NODE_PATH.
+        sdk_modules = node_sdk.node_modules() if node_sdk.includes_sdk(runtime) else None
+        base["NODE_PATH"] = _path_list(opt_dir / "nodejs" / f"node{node_major}" / "node_modules", opt_dir / "nodejs" / "node_modules", sdk_modules, code)
+        if node_sdk.includes_sdk(runtime):
+            if argv and node_sdk.esm_handler(spec.code_dir, spec.handler):
+                argv[1:1] = ["--import", NODE_ESM_PATHS.as_uri()]
+            if sdk_modules is None:
+                # The runtime client adds it to an ImportModuleError for an @aws-sdk/* module.
+                reserved["_STRATUS_NODE_SDK_HINT"] = node_sdk.MISSING_HINT
         reserved["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{runtime}"
     elif not runtime.startswith("provided"):
         # Java, .NET and Ruby functions are accepted by the API but have no runtime client here.

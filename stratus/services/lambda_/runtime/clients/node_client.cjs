@@ -25,6 +25,9 @@ let currentRequestId = undefined;
 const JSON_LOGS = (process.env.AWS_LAMBDA_LOG_FORMAT || "").toUpperCase() === "JSON";
 const LEVELS = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
 const MIN_LEVEL = LEVELS[(process.env.AWS_LAMBDA_LOG_LEVEL || "").toUpperCase()] || LEVELS.TRACE;
+// Set by stratus when it has no AWS SDK for JavaScript v3 to put on NODE_PATH: how to install it.
+const SDK_HINT = process.env._STRATUS_NODE_SDK_HINT || "";
+delete process.env._STRATUS_NODE_SDK_HINT;
 
 function writeLog(text) {
   if (TELEMETRY_FD === null) {
@@ -132,12 +135,29 @@ function logError(label, doc) {
   writeLog(`${new Date().toISOString()}\t${currentRequestId}\tERROR\t${label}\t${JSON.stringify(logged)}\n`);
 }
 
+// Whether the nearest package.json says "type": "module" (as AWS's runtime checks before loading a .js handler).
+function inModulePackage(file) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest)) {
+      try {
+        return JSON.parse(fs.readFileSync(manifest, "utf8")).type === "module";
+      } catch (_) {
+        return false;
+      }
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
 async function loadModule(root, moduleName) {
   const base = path.resolve(root, moduleName);
   for (const ext of [".js", ".mjs", ".cjs"]) {
     const file = base + ext;
     if (!fs.existsSync(file)) continue;
-    if (ext === ".mjs") return import(pathToFileURL(file).href);
+    // import(), not require(): node >= 20.19 require()s an ES module itself, but without the module
+    // hooks (node_esm_paths.mjs) that let its imports search NODE_PATH.
+    if (ext === ".mjs" || (ext === ".js" && inModulePackage(file))) return import(pathToFileURL(file).href);
     try {
       return require(file);
     } catch (e) {
@@ -161,7 +181,9 @@ async function loadHandler() {
   } catch (e) {
     if (e instanceof SyntaxError) throw new Fault("Runtime.UserCodeSyntaxError", `${e.name}: ${e.message}`, e);
     if (e && (e.code === "MODULE_NOT_FOUND" || e.code === "ERR_MODULE_NOT_FOUND")) {
-      throw new Fault("Runtime.ImportModuleError", `Error: ${e.message}`, e);
+      // AWS's runtime includes the SDK; say how to get it when stratus has none (one sentence more).
+      const hint = SDK_HINT && /^Cannot find (module|package) '@aws-sdk\//.test(e.message) ? `\n${SDK_HINT}` : "";
+      throw new Fault("Runtime.ImportModuleError", `Error: ${e.message}${hint}`, e);
     }
     throw e;
   }
