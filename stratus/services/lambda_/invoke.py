@@ -15,7 +15,7 @@ import json
 import logging
 import random
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from stratus.aws.errors import AwsError
 from stratus.services.lambda_ import model
 from stratus.services.lambda_ import store as db
 from stratus.services.lambda_.model import LATEST, Version
-from stratus.services.lambda_.runtime.pool import Runtimes
+from stratus.services.lambda_.runtime.pool import Runtimes, unqualified
 from stratus.services.lambda_.settings import PROVISION_TIMER
 from stratus.services.lambda_.runtime.spec import ConcurrencyLimitExceeded, FunctionSpec, InvokeResult
 
@@ -43,6 +43,15 @@ log = logging.getLogger("stratus.lambda")
 
 _METRICS_FLUSH_S = 10.0
 _CREDENTIALS_MARGIN_S = 300
+# FunctionSpecs kept per (version ARN, RevisionId): building one looks up layers and code.
+_SPEC_CACHE_SIZE = 512
+
+
+def role_session_name(function_name: str) -> str:
+    """The role session Lambda opens for a function is named after the function (CloudTrail shows
+    ``assumed-role/<role>/<function name>``). STS takes 2 to 64 characters and a function name can
+    be one: that one is padded with ``_`` (``f`` -> ``f_``)."""
+    return function_name[:64].ljust(2, "_")
 
 
 class Throttled(TooManyRequestsException):
@@ -127,6 +136,7 @@ class InvokeOperations:
         self._credentials: dict[tuple[str, str], tuple[float, dict[str, str]]] = {}
         self._counters: dict[tuple[str, str, str, int], Counters] = defaultdict(Counters)
         self._log_streams: set[tuple[str, str, str, str]] = set()
+        self._specs: OrderedDict[tuple[str, str], FunctionSpec] = OrderedDict()
         self._flusher = asyncio.create_task(self._flush_metrics_loop(), name="lambda-metrics")
         self.runtimes = Runtimes(
             endpoint=self.node.config.endpoint,  # type: ignore[attr-defined]
@@ -148,6 +158,20 @@ class InvokeOperations:
     # --- environments -----------------------------------------------------------------------
 
     async def spec_for(self, version: Version) -> FunctionSpec:
+        """The version as its environments see it. Kept per version ARN and RevisionId (a new one
+        comes with every change of code or configuration), the most recently used ones."""
+        key = (version.arn, version.config["RevisionId"])
+        spec = self._specs.get(key)
+        if spec is not None and spec.code_dir.is_dir():
+            self._specs.move_to_end(key)
+            return spec
+        spec = await self._build_spec(version)
+        self._specs[key] = spec
+        if len(self._specs) > _SPEC_CACHE_SIZE:
+            self._specs.popitem(last=False)
+        return spec
+
+    async def _build_spec(self, version: Version) -> FunctionSpec:
         config = version.config
         f = version.function
         logging_config = config.get("LoggingConfig") or {}
@@ -177,6 +201,8 @@ class InvokeOperations:
 
     async def discard_environments(self, function_arn: str) -> None:
         self.runtimes.discard(function_arn)
+        for key in [key for key in self._specs if key[0] == function_arn or unqualified(key[0]) == function_arn]:
+            del self._specs[key]
 
     async def provision_environments(self, version: Version, count: int) -> None:
         ctx = RequestContext(account=version.function.account, region=version.function.region, request_id=str(uuid.uuid4()))
@@ -199,7 +225,7 @@ class InvokeOperations:
         client = ctx.client or self.node.client(ctx)  # type: ignore[attr-defined]
         try:
             answer = await client.sts(account=version.function.account, region=version.function.region).assume_role(
-                {"RoleArn": role, "RoleSessionName": name[:64], "DurationSeconds": 3600}
+                {"RoleArn": role, "RoleSessionName": role_session_name(name), "DurationSeconds": 3600}
             )
         except AwsError as exc:
             log.warning("could not assume %s for %s: %s", role, name, exc)

@@ -146,6 +146,8 @@ async def test_timeout_and_init_failure_records(runtimes: Runtimes, sink: LogSin
     assert result.error_type == "Runtime.ImportModuleError"
     init = of_type(messages, "platform.initReport")[0]["record"]
     assert init["initializationType"] == "on-demand" and init["phase"] == "init"
+    # Lambda retried the init inside the invocation, and that failed too.
+    assert [r["record"]["phase"] for r in of_type(messages, "platform.initReport")] == ["init", "invoke"]
     assert (init["status"], init["errorType"]) == ("error", "Runtime.ImportModuleError") and "durationMs" in init["metrics"]
     logged = [r for r in records(messages) if r.get("errorType") == "Runtime.ImportModuleError" and "type" not in r]
     assert logged and logged[0]["level"] == "ERROR"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import textwrap
@@ -12,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from stratus.services.lambda_.runtime import launch
+from stratus.services.lambda_.runtime import pool as pool_module
 from stratus.services.lambda_.runtime.pool import Runtimes
 from tests.integration.lambda_runtime.conftest import CREDENTIALS, ENDPOINT, LogSink, MakeSpec
+from tests.integration.store.conftest import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -22,17 +25,17 @@ def code(text: str) -> str:
     return textwrap.dedent(text).lstrip()
 
 
-async def gone(pid: int) -> bool:
-    """Whether process ``pid`` is gone (killed and reaped), waiting for it a little."""
-    import asyncio
+async def gone(pid: int) -> None:
+    """Wait until process ``pid`` is gone (killed and reaped); the wait times out otherwise."""
 
-    for _ in range(100):
+    async def ended() -> bool:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
-        await asyncio.sleep(0.05)
-    return False
+        return False
+
+    await eventually(ended)
 
 
 async def invoke(runtimes: Runtimes, spec, event: object = None, **kwargs):  # type: ignore[no-untyped-def]
@@ -177,7 +180,9 @@ async def test_timeout_kills_and_replaces_the_environment(runtimes: Runtimes, ma
     assert re.fullmatch(r"RequestId: req-slow Error: Task timed out after 2\.\d\d seconds", error["errorMessage"])
     assert re.search(r"Z req-slow Task timed out after 2\.\d\d seconds\n", result.log_tail)
     assert "Status: timeout" in result.log_tail
-    assert await gone(warm)
+    # The whole timeout was the invocation's, and it is what the REPORT reads (and bills).
+    assert result.duration_ms >= 2000 and result.billed_duration_ms >= 2000
+    await gone(warm)
     again = await invoke(runtimes, spec)
     assert again.function_error is None
     assert json.loads(again.payload)["pid"] != warm
@@ -233,9 +238,69 @@ async def test_init_errors(runtimes: Runtimes, make_spec: MakeSpec, files: dict[
     assert error["errorType"] == error_type
     assert error["errorMessage"].startswith(message)
     assert error["requestId"] == ""
-    assert "INIT_REPORT Init Duration: " in result.log_tail and f"Phase: init\tStatus: error\tError Type: {error_type}" in result.log_tail
-    assert f"[ERROR] {error_type}: {message}" in result.log_tail
+    # The failed Init phase, then its retry inside the invocation ("suppressed init"), then the invocation.
+    lines = [line for line in result.log_tail.splitlines() if re.match(r"(INIT_REPORT|START|END|REPORT) ", line)]
+    assert [line.split(" ", 1)[0] for line in lines] == ["INIT_REPORT", "INIT_REPORT", "START", "END", "REPORT"]
+    assert re.fullmatch(rf"INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: {error_type}", lines[0])
+    assert re.fullmatch(rf"INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: invoke\tStatus: error\tError Type: {error_type}", lines[1])
+    assert lines[4].endswith(f"\tStatus: error\tError Type: {error_type}\t") and "Init Duration" not in lines[4]
+    assert result.log_tail.count(f"[ERROR] {error_type}: {message}") == 2
+    assert result.init_duration_ms is None
     assert runtimes.environment_count(spec.function_arn) == 0
+
+
+SLOW_INIT = code("""
+    import time
+    time.sleep(2)  # loading something big
+
+    def handler(event, context):
+        remaining = context.get_remaining_time_in_millis()
+        time.sleep(1.5)
+        return {"remaining_at_start": remaining}
+""")
+
+
+async def test_the_timeout_starts_after_a_cold_starts_init(runtimes: Runtimes, make_spec: MakeSpec) -> None:
+    # AWS: "The function's timeout setting limits the duration of the entire Invoke phase"; the
+    # Init phase has its own 10-second limit. 2 s of init + 1.5 s of handler fit a 3 s function.
+    spec = make_spec("python3.12", "app.handler", {"app.py": SLOW_INIT}, timeout_s=3)
+    result = await invoke(runtimes, spec)
+    assert result.function_error is None, result.payload
+    assert json.loads(result.payload)["remaining_at_start"] > 2000
+    assert result.init_duration_ms is not None and result.init_duration_ms >= 2000
+    assert result.duration_ms < 3000 <= result.duration_ms + result.init_duration_ms
+    assert result.billed_duration_ms == math.ceil(result.duration_ms + result.init_duration_ms)
+
+
+async def test_an_init_over_its_limit_is_retried_within_the_invocation(runtimes: Runtimes, make_spec: MakeSpec,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # The init phase is limited to 10 s (here made 3 s); Lambda then retries the init at the
+    # invocation, within the function's timeout. The environment's /tmp is not cleared in between.
+    monkeypatch.setattr(pool_module, "INIT_LIMIT_S", 3.0)
+    spec = make_spec("python3.12", "app.handler", {"app.py": code("""
+        import os, time
+        marker = os.path.join(os.environ["TMPDIR"], "tried")
+        first = not os.path.exists(marker)
+        open(marker, "w").close()
+        print("init, first time:", first)
+        if first:
+            time.sleep(30)
+
+        def handler(event, context):
+            return {"pid": os.getpid()}
+    """)}, timeout_s=10)
+    result = await invoke(runtimes, spec, request_id="req-retried")
+    assert result.function_error is None, result.payload
+    tail = result.log_tail
+    assert re.search(r"^INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: timeout\n", tail, re.M)
+    assert "Phase: invoke" not in tail  # a retry that works is not reported on its own
+    assert tail.index("init, first time: True") < tail.index("INIT_REPORT") < tail.index("init, first time: False") < tail.index("START")
+    # The retried init was part of the invocation: no Init Duration, and its Duration includes it.
+    assert result.init_duration_ms is None and "Init Duration" not in tail.split("START", 1)[1]
+    assert result.billed_duration_ms == math.ceil(result.duration_ms)
+    # The environment stays warm.
+    again = await invoke(runtimes, spec)
+    assert json.loads(again.payload)["pid"] == json.loads(result.payload)["pid"]
 
 
 async def test_missing_handler_function(runtimes: Runtimes, make_spec: MakeSpec) -> None:
@@ -263,19 +328,17 @@ async def test_concurrent_invocations_scale_out(runtimes: Runtimes, make_spec: M
 
 
 async def test_idle_environments_are_reaped(sink: LogSink, make_spec: MakeSpec, tmp_path: Path) -> None:
-    import asyncio
-
     runtimes = Runtimes(endpoint=ENDPOINT, log_sink=sink, work_dir=tmp_path / "reaping", idle_timeout_s=0.3)
     try:
         spec = make_spec("python3.12", "app.handler", {"app.py": ECHO})
         pid = json.loads((await invoke(runtimes, spec)).payload)["pid"]
         assert runtimes.environment_count() == 1
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if runtimes.environment_count() == 0:
-                break
-        assert runtimes.environment_count() == 0
-        assert await gone(pid)
+
+        async def reaped() -> bool:
+            return runtimes.environment_count() == 0
+
+        await eventually(reaped)
+        await gone(pid)
         assert json.loads((await invoke(runtimes, spec)).payload)["pid"] != pid
     finally:
         await runtimes.close()
@@ -344,13 +407,11 @@ async def test_provisioned_environments_are_ready_before_the_first_call(runtimes
 
 
 async def test_discard_replaces_the_environments(runtimes: Runtimes, make_spec: MakeSpec) -> None:
-    import asyncio
-
     spec = make_spec("python3.12", "app.handler", {"app.py": ECHO})
     pid = json.loads((await invoke(runtimes, spec)).payload)["pid"]
     runtimes.discard(spec.function_arn.rsplit(":", 1)[0])  # unqualified: every version
     assert runtimes.environment_count() == 0
-    assert await gone(pid)
+    await gone(pid)
     assert json.loads((await invoke(runtimes, spec)).payload)["pid"] != pid
 
 
@@ -386,8 +447,11 @@ async def test_account_concurrency_limit(sink: LogSink, make_spec: MakeSpec, tmp
     try:
         spec = make_spec("python3.12", "app.handler", {"app.py": ECHO})
         slow = asyncio.ensure_future(invoke(runtimes, spec, {"sleep": 0.5}))
-        await asyncio.sleep(0.05)
-        assert runtimes.in_flight(spec.function_arn) == 1
+
+        async def running() -> bool:
+            return runtimes.in_flight(spec.function_arn) == 1
+
+        await eventually(running)
         with pytest.raises(ConcurrencyLimitExceeded):
             await invoke(runtimes, spec)
         assert (await slow).function_error is None
@@ -404,4 +468,4 @@ async def test_renewed_credentials_reach_new_environments(runtimes: Runtimes, ma
     new_pid, new_key = json.loads(result.payload)
     assert (old_key, new_key) == ("ASIAFUNCTIONROLE", "ASIARENEWED")
     assert new_pid != old_pid
-    assert await gone(old_pid)
+    await gone(old_pid)

@@ -19,6 +19,7 @@ Modules:
   level filtering of LoggingConfig JSON.
 - api.py: the Runtime API server of one environment (asyncio + httptools on loopback).
 - launch.py: each runtime's command and the environment variables Lambda sets.
+- node_sdk.py: the AWS SDK for JavaScript v3 of the nodejs18.x+ runtimes (``stratus lambda-sdk install``).
 - clients/: the runtime clients stratus provides (Python, Node.js); custom runtimes
   (provided.*) bring their own ``bootstrap``.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from dataclasses import dataclass, field
 
 import httptools
@@ -34,7 +35,6 @@ class Invocation:
     cognito_identity: str | None = None  # JSON text
     # Resolves with (kind, body, error_type): kind "response" or "error".
     answer: asyncio.Future[tuple[str, bytes, str | None]] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    dispatched_at: float = 0.0  # loop time when the runtime received it
 
     def headers(self) -> list[tuple[str, str]]:
         headers = [
@@ -68,8 +68,9 @@ class RuntimeApi:
 
     def __init__(self) -> None:
         loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self.current: Invocation | None = None
+        self._pending: Invocation | None = None  # offered before the runtime asked for it
+        self._parked: deque[_Connection] = deque()  # connections waiting in ``/invocation/next``
         # Set when the runtime first asks for an invocation: its init is complete.
         self.ready: asyncio.Future[None] = loop.create_future()
         # Set when the runtime reports an init error: (body, error type).
@@ -84,9 +85,15 @@ class RuntimeApi:
         return self.port
 
     def offer(self, invocation: Invocation) -> None:
-        """Queue ``invocation`` for the runtime's next ``/invocation/next``."""
+        """Hand ``invocation`` to the runtime: at once when it is waiting in ``/invocation/next``
+        (a warm environment's runtime always is), else on its next ``/invocation/next``."""
         self.current = invocation
-        self._queue.put_nowait(invocation)
+        while self._parked:
+            connection = self._parked.popleft()
+            if connection.transport is not None:
+                connection.dispatch(invocation)
+                return
+        self._pending = invocation
 
     def close(self) -> None:
         if self._server is not None:
@@ -95,16 +102,14 @@ class RuntimeApi:
 
     # The runtime's requests.
 
-    def _next_ready(self) -> Invocation | None:
+    def _next(self, connection: _Connection) -> Invocation | None:
+        """The invocation for a ``/invocation/next``, or None: the connection waits for ``offer``."""
         if not self.ready.done():
             self.ready.set_result(None)
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-
-    async def _next_wait(self) -> Invocation:
-        return await self._queue.get()
+        invocation, self._pending = self._pending, None
+        if invocation is None:
+            self._parked.append(connection)
+        return invocation
 
     def _answer(self, request_id: str, kind: str, body: bytes, error_type: str | None) -> bytes:
         invocation = self.current
@@ -162,7 +167,7 @@ def invocation_response(invocation: Invocation) -> bytes:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection from the runtime; requests are answered in order."""
 
-    __slots__ = ("api", "parser", "transport", "url", "headers", "body", "waiting")
+    __slots__ = ("api", "parser", "transport", "url", "headers", "body")
 
     def __init__(self, api: RuntimeApi) -> None:
         self.api = api
@@ -171,15 +176,12 @@ class _Connection(asyncio.Protocol):
         self.url = b""
         self.headers: dict[bytes, bytes] = {}
         self.body: list[bytes] = []
-        self.waiting: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.waiting is not None:
-            self.waiting.cancel()
-        self.transport = None
+        self.transport = None  # a parked connection is skipped by ``offer`` from now on
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -212,19 +214,11 @@ class _Connection(asyncio.Protocol):
         if answer is not None:
             self._send(answer)
             return
-        invocation = self.api._next_ready()
+        invocation = self.api._next(self)
         if invocation is not None:
-            self._dispatch(invocation)
-        else:
-            self.waiting = asyncio.get_running_loop().create_task(self._wait_next())
+            self.dispatch(invocation)
 
-    async def _wait_next(self) -> None:
-        invocation = await self.api._next_wait()
-        self.waiting = None
-        self._dispatch(invocation)
-
-    def _dispatch(self, invocation: Invocation) -> None:
-        invocation.dispatched_at = asyncio.get_running_loop().time()
+    def dispatch(self, invocation: Invocation) -> None:
         self._send(invocation_response(invocation))
 
     def _send(self, data: bytes) -> None:

@@ -5,6 +5,11 @@ Runtime API, and watches it: the deadline (timeout), the resident memory of its 
 tree (its peak, read from /proc; over the memory size kills it, as Lambda's cgroup does), and its
 exit. It turns what happened into AWS's answer and AWS's log lines (START / END / REPORT).
 An environment that timed out, ran out of memory or exited is dead and never reused.
+
+The Init phase has its own limit (``INIT_LIMIT_S``); the function's timeout limits the Invoke
+phase only. An init that fails or runs out of time is tried once more inside the first
+invocation, within its timeout (the "suppressed init" of the developer guide's "Understanding
+the Lambda execution environment lifecycle"): the same environment, with a new process.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from stratus.services.lambda_.runtime.spec import FunctionSpec, InvokeResult
 log = logging.getLogger("stratus.lambda.runtime")
 
 INIT_LIMIT_S = 10.0  # Lambda's limit on the init phase of an on-demand environment
+# Provisioned concurrency: "130 seconds or the configured function timeout (maximum 900 seconds),
+# whichever is higher".
+PROVISIONED_INIT_LIMIT_S = 130.0
 MEMORY_SAMPLE_S = 0.02
 MIB = 1024 * 1024
 FRAME = struct.Struct(">IIq")  # the telemetry log fd framing: type, length, timestamp (µs)
@@ -128,10 +136,14 @@ class Environment:
         self._events: list[LogEvent] = []
         self._partial: dict[int, bytes] = {}
         self._fds: dict[int, Callable[[int], None]] = {}  # pipe -> its reader
+        self._last_ms = 0  # the timestamp of the last log event
         self._exited: asyncio.Future[int] | None = None
         self._oom = False
+        # The tree's peak so far: each process's VmHWM only grows, so it holds across invocations
+        # (as the peak of Lambda's cgroup does) and the last reading stands when the process is gone.
         self._max_rss = 0
         self._limit = spec.memory_mb * MIB
+        self._sampler: asyncio.TimerHandle | None = None
 
     @property
     def pid(self) -> int | None:
@@ -139,11 +151,20 @@ class Environment:
 
     # Init
 
-    async def init(self, deadline: float) -> Failure | None:
-        """Start the process and wait for its runtime to ask for the first invocation."""
+    async def init(self, limit_s: float, *, phase: str = "init") -> Failure | None:
+        """Start the process and wait (``limit_s`` at most) for its runtime to ask for the first invocation.
+
+        ``phase`` is "init", or "invoke" for the retry of a failed init inside an invocation: the
+        process before is ended first, and the environment's /tmp is kept (Lambda does not clear it).
+        A failure is logged as an INIT_REPORT of that phase, as Lambda does.
+        """
         loop = asyncio.get_running_loop()
         started = loop.time()
-        self.tmp_dir.mkdir(parents=True)
+        if self.process is not None or self.api is not None:
+            await self._end_process()
+        self.dead = self._oom = False
+        self._max_rss = 0
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.api = RuntimeApi()
         port = await self.api.start()
         read_fd, write_fd = os.pipe()
@@ -153,42 +174,45 @@ class Environment:
             pycache=self._pycache_dir, telemetry_fd=write_fd, provisioned=self.provisioned,
         )
         for warning in plan.warnings:
-            self._events.append((self._now_ms(), f"WARNING: {warning}\n"))
+            self._events.append((self._log_time(), f"WARNING: {warning}\n"))
+        failure: Failure | None = None
         if plan.entrypoint_error is not None:
             os.close(read_fd)
             os.close(write_fd)
-            self.dead = True
-            return Failure(*plan.entrypoint_error)
-        try:
-            self.process = subprocess.Popen(
-                plan.argv, env=plan.env, cwd=plan.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True,
-            )
-        except OSError as e:
-            os.close(read_fd)
-            self.dead = True
-            return Failure("Runtime.InvalidEntrypoint", f"fork/exec {plan.argv[0]}: {e.strerror}")
-        finally:
-            os.close(write_fd)
-        self._watch_output(self._take_fd(self.process, "stdout"), self._on_lines)
-        self._watch_output(self._take_fd(self.process, "stderr"), self._on_lines)
-        self._watch_output(read_fd, self._on_frames)
-        self._watch_exit()
-        sampler = loop.create_task(self._sample_memory())
-        try:
-            limit = min(deadline, started + INIT_LIMIT_S)
-            outcome = await self._first(self.api.ready, self.api.init_error, timeout=limit - loop.time())
-        finally:
-            sampler.cancel()
+            failure = Failure(*plan.entrypoint_error)
+        else:
+            try:
+                self.process = subprocess.Popen(
+                    plan.argv, env=plan.env, cwd=plan.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True,
+                )
+            except OSError as e:
+                os.close(read_fd)
+                failure = Failure("Runtime.InvalidEntrypoint", f"fork/exec {plan.argv[0]}: {e.strerror}")
+            finally:
+                os.close(write_fd)
+        if failure is None:
+            assert self.process is not None
+            self._watch_output(self._take_fd(self.process, "stdout"), self._on_lines)
+            self._watch_output(self._take_fd(self.process, "stderr"), self._on_lines)
+            self._watch_output(read_fd, self._on_frames)
+            self._watch_exit()
+            self._start_sampling()
+            try:
+                outcome = await self._first(self.api.ready, self.api.init_error, timeout=started + limit_s - loop.time())
+            finally:
+                self._stop_sampling()
+            if outcome is self.api.ready:
+                self.init_duration_ms = (loop.time() - started) * 1000
+                return None
+            failure = self._failure_after(outcome, self.api.init_error, timeout_s=limit_s)
+            self.kill()
+            self._drain()
+        self.dead = True
         self.init_duration_ms = (loop.time() - started) * 1000
-        if outcome is self.api.ready:
-            return None
-        failure = self._failure_after(outcome, self.api.init_error, timeout_s=limit - started)
-        self.kill()
-        self._drain()
         self._platform(lambda ms: self.log_format.init_report(
-            ms, duration_ms=self.init_duration_ms or 0.0, status=failure.status, error_type=failure.error_type,
-            provisioned=self.provisioned,
+            ms, duration_ms=self.init_duration_ms or 0.0, phase=phase, status=failure.status,
+            error_type=failure.error_type, provisioned=self.provisioned,
         ), self._events)
         return failure
 
@@ -219,20 +243,19 @@ class Environment:
     # Invocation
 
     async def invoke(self, invocation: Invocation, *, started: float, deadline: float) -> tuple[InvokeResult, list[LogEvent]]:
-        """Run one invocation on a ready environment; ``started``/``deadline`` are loop times."""
+        """Run one invocation on a ready environment. ``started`` (a loop time) is the start of its
+        Invoke phase, ``deadline`` its end: ``started`` + the function's timeout."""
         assert self.api is not None and self.process is not None
         loop = asyncio.get_running_loop()
         request_id = invocation.request_id
         events = self.take_events()
         self._platform(lambda ms: self.log_format.start(ms, request_id), events)
-        self._max_rss = 0
-        self._sample_once()
-        sampler = loop.create_task(self._sample_memory())
+        self._start_sampling()
         self.api.offer(invocation)
         try:
             outcome = await self._first(invocation.answer, timeout=deadline - loop.time())
         finally:
-            sampler.cancel()
+            self._stop_sampling()
         finished = loop.time()
         if not self._oom and outcome is not self._exited:
             self._sample_once()
@@ -248,6 +271,8 @@ class Environment:
                 if error_type == "Function.ResponseSizeTooLarge":
                     result.error_type = error_type
         else:
+            if outcome is None:
+                finished = max(finished, deadline)  # the wait may end a hair before the deadline it was given
             failure = self._failure_after(outcome, None, timeout_s=finished - started)
             self.kill()
             result.payload = failure.payload(request_id)
@@ -257,20 +282,21 @@ class Environment:
         events.extend(self.take_events())
         if failure is not None and failure.status == "timeout":
             self._platform(lambda _ms: self.log_format.timed_out(request_id, finished - started), events)
-        begun = invocation.dispatched_at or started
         init_ms = self.init_duration_ms if self.report_init else None
         self.report_init = False
-        self._finish(result, events, request_id, duration_ms=(finished - begun) * 1000, init_ms=init_ms, failure=failure,
+        self._finish(result, events, request_id, duration_ms=(finished - started) * 1000, init_ms=init_ms, failure=failure,
                      reported_type=reported_type)
         self.last_used = finished
         return result, events
 
-    def fail_init(self, failure: Failure, request_id: str) -> tuple[InvokeResult, list[LogEvent]]:
-        """The answer to an invocation whose environment could not start."""
+    def fail_init(self, failure: Failure, request_id: str, *, started: float) -> tuple[InvokeResult, list[LogEvent]]:
+        """The answer to an invocation whose environment could not start; ``started`` is the loop
+        time its Invoke phase began (the retried init is part of it)."""
+        duration_ms = (asyncio.get_running_loop().time() - started) * 1000
         events = self.take_events()
         self._platform(lambda ms: self.log_format.start(ms, request_id), events)
         result = InvokeResult(payload=failure.payload(request_id), function_error="Unhandled", error_type=failure.error_type)
-        self._finish(result, events, request_id, duration_ms=self.init_duration_ms or 0.0, init_ms=None, failure=failure)
+        self._finish(result, events, request_id, duration_ms=duration_ms, init_ms=None, failure=failure)
         return result, events
 
     def _finish(self, result: InvokeResult, events: list[LogEvent], request_id: str, *, duration_ms: float,
@@ -338,7 +364,7 @@ class Environment:
             rest = b""
         if fd in self._partial:
             self._partial[fd] = rest
-        now = self._now_ms()
+        now = self._log_time()
         keeps = self.log_format.keeps
         for line in lines:
             text = line.decode("utf-8", "replace") + "\n"
@@ -356,7 +382,7 @@ class Environment:
                 break
             text = buffered[offset + FRAME.size:end].decode("utf-8", "replace")
             if self.log_format.keeps(text):
-                self._events.append((micros // 1000 + skew, text))
+                self._events.append((self._log_time(micros // 1000 + skew), text))
             offset = end
         if fd in self._partial:
             self._partial[fd] = buffered[offset:]
@@ -377,10 +403,22 @@ class Environment:
 
     def _platform(self, line: Callable[[int], str | None], events: list[LogEvent]) -> None:
         """Add a platform line (made for the current log time) unless its level is filtered out."""
-        now = self._now_ms()
+        now = self._log_time()
         message = line(now)
         if message is not None:
             events.append((now, message))
+
+    def _log_time(self, ms: int | None = None) -> int:
+        """The timestamp of the next log event: ``ms`` (now by default), but never before the one
+        before it. Pipe output is stamped when read and framed records when written, so a record
+        can carry a time a moment before a line written ahead of it; CloudWatch Logs takes a
+        batch's events in time order."""
+        if ms is None:
+            ms = self._now_ms()
+        if ms < self._last_ms:
+            ms = self._last_ms
+        self._last_ms = ms
+        return ms
 
     def take_events(self) -> list[LogEvent]:
         """The log events written since the last take (e.g. a provisioned environment's init output)."""
@@ -390,30 +428,32 @@ class Environment:
     def _watch_exit(self) -> None:
         assert self.process is not None
         loop = asyncio.get_running_loop()
-        self._exited = loop.create_future()
+        exited: asyncio.Future[int] = loop.create_future()
+        self._exited = exited
         process = self.process
         try:
             pidfd = os.pidfd_open(process.pid)
         except (AttributeError, OSError):
-            loop.create_task(self._poll_exit())
+            loop.create_task(self._poll_exit(process, exited))
             return
 
         def on_exit() -> None:
             loop.remove_reader(pidfd)
             os.close(pidfd)
-            if not self._exited.done():
-                self._exited.set_result(process.wait())
-            self.dead = True
+            if not exited.done():
+                exited.set_result(process.wait())
+            if self.process is process:
+                self.dead = True
 
         loop.add_reader(pidfd, on_exit)
 
-    async def _poll_exit(self) -> None:
-        assert self.process is not None and self._exited is not None
-        while (code := self.process.poll()) is None:
+    async def _poll_exit(self, process: subprocess.Popen[bytes], exited: asyncio.Future[int]) -> None:
+        while (code := process.poll()) is None:
             await asyncio.sleep(0.05)
-        self.dead = True
-        if not self._exited.done():
-            self._exited.set_result(code)
+        if self.process is process:
+            self.dead = True
+        if not exited.done():
+            exited.set_result(code)
 
     def _sample_once(self) -> None:
         if self.process is None or self.dead:
@@ -424,10 +464,22 @@ class Environment:
             self._oom = True
             self.kill()
 
-    async def _sample_memory(self) -> None:
-        while not self.dead:
-            self._sample_once()
-            await asyncio.sleep(MEMORY_SAMPLE_S)
+    def _start_sampling(self) -> None:
+        """Read the tree's memory every ``MEMORY_SAMPLE_S`` from now on (not now: the peak it
+        reads only grows, so a read at the start tells nothing a later one does not)."""
+        self._sampler = asyncio.get_running_loop().call_later(MEMORY_SAMPLE_S, self._sample_tick)
+
+    def _sample_tick(self) -> None:
+        self._sample_once()
+        if not self.dead:
+            self._start_sampling()
+        else:
+            self._sampler = None
+
+    def _stop_sampling(self) -> None:
+        if self._sampler is not None:
+            self._sampler.cancel()
+            self._sampler = None
 
     # End of life
 
@@ -440,9 +492,10 @@ class Environment:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    async def destroy(self) -> list[LogEvent]:
-        """Kill, release everything and answer the log events not yet delivered."""
+    async def _end_process(self) -> None:
+        """Kill the process, wait for it and read the last of its output; close the Runtime API."""
         self.kill()
+        self._stop_sampling()
         if self._exited is not None and not self._exited.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._exited), 5)
@@ -453,5 +506,9 @@ class Environment:
             self._close_fd(fd)
         if self.api is not None:
             self.api.close()
+
+    async def destroy(self) -> list[LogEvent]:
+        """Kill, release everything and answer the log events not yet delivered."""
+        await self._end_process()
         await asyncio.to_thread(shutil.rmtree, self.dir, True)
         return self.take_events()

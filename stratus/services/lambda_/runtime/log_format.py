@@ -112,13 +112,15 @@ class LogFormat:
             record["errorType"] = error_type
         return self._record(ms, "platform.report", "INFO", record)
 
-    def init_report(self, ms: int, *, duration_ms: float, status: str, error_type: str | None, provisioned: bool) -> str | None:
+    def init_report(self, ms: int, *, duration_ms: float, status: str, error_type: str | None, provisioned: bool,
+                    phase: str = "init") -> str | None:
+        """A failed init: ``phase`` "init", or "invoke" when it was the retry inside an invocation."""
         if not self.json:
-            return (f"INIT_REPORT Init Duration: {duration_ms:.2f} ms\tPhase: init\tStatus: {status}"
+            return (f"INIT_REPORT Init Duration: {duration_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
                     + (f"\tError Type: {error_type}" if status == "error" and error_type else "") + "\n")
         record: dict[str, Any] = {
             "initializationType": "provisioned-concurrency" if provisioned else "on-demand",
-            "phase": "init",
+            "phase": phase,
             "status": status,
         }
         if error_type and status == "error":

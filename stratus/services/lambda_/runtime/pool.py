@@ -26,7 +26,7 @@ from typing import Any
 
 from stratus.services.lambda_.runtime import launch
 from stratus.services.lambda_.runtime.api import Invocation
-from stratus.services.lambda_.runtime.environment import INIT_LIMIT_S, Environment, LogEvent
+from stratus.services.lambda_.runtime.environment import INIT_LIMIT_S, PROVISIONED_INIT_LIMIT_S, Environment, LogEvent
 from stratus.services.lambda_.runtime.spec import ConcurrencyLimitExceeded, FunctionSpec, InvokeResult, LogSink
 
 log = logging.getLogger("stratus.lambda.runtime")
@@ -152,8 +152,6 @@ class Runtimes:
         if self._in_flight_total >= self.account_concurrency:
             raise ConcurrencyLimitExceeded(f"Rate Exceeded. Account concurrency {self.account_concurrency} in use.")
         loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = started + spec.timeout_s
         function = unqualified(spec.function_arn)
         self._in_flight[function] += 1
         self._in_flight_total += 1
@@ -166,13 +164,21 @@ class Runtimes:
             if env is None:
                 env = self._environment(pool, credentials, provisioned=False)
                 pool.busy.add(env)
-                failure = await env.init(deadline)
+                # The Init phase has its own limit; the function's timeout starts with the Invoke phase.
+                failure = await env.init(INIT_LIMIT_S)
+                started = loop.time()
                 if failure is not None:
-                    result, events = env.fail_init(failure, request_id)
-                    self._emit(spec, env.stream_name, events)
-                    return result
+                    # Lambda tries the init again inside the invocation, within its timeout ("suppressed init").
+                    failure = await env.init(spec.timeout_s, phase="invoke")
+                    if failure is not None:
+                        result, events = env.fail_init(failure, request_id, started=started)
+                        self._emit(spec, env.stream_name, events)
+                        return result
+                    env.report_init = False  # the init was part of the invocation: its Duration counts it
             else:
                 pool.busy.add(env)
+                started = loop.time()
+            deadline = started + spec.timeout_s
             invocation = Invocation(
                 request_id=request_id,
                 payload=payload,
@@ -293,7 +299,7 @@ class Runtimes:
     async def _provision_one(self, pool: _Pool, credentials: dict[str, str]) -> None:
         env = self._environment(pool, credentials, provisioned=True)
         pool.busy.add(env)
-        failure = await env.init(asyncio.get_running_loop().time() + INIT_LIMIT_S)
+        failure = await env.init(max(PROVISIONED_INIT_LIMIT_S, pool.spec.timeout_s))
         env.report_init = False  # provisioned: the init is not part of any invocation
         self._emit(pool.spec, env.stream_name, env.take_events())
         if failure is not None:
