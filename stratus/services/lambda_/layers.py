@@ -71,7 +71,7 @@ class LayerOperations:
         """The extracted layer of ``arn`` on this node (for environments)."""
         parts = model.parse_layer_version_arn(arn)
         async with self.store.transaction() as tx:  # type: ignore[attr-defined]
-            found = await db.get_layer_version(tx, parts[1], parts[0], parts[2], parts[3]) if parts else None
+            found = await db.get_layer_version(tx, parts[1], parts[0], parts[2], parts[3], deleted=True) if parts else None
         if found is None:
             raise ResourceNotFoundException(f"Layer version {arn} does not exist.")
         return await self.code.extracted(found[0]["code"]["hex"])  # type: ignore[attr-defined]
@@ -113,7 +113,6 @@ class LayerOperations:
     async def delete_layer_version(self, ctx: RequestContext, request: DeleteLayerVersionRequest) -> None:
         account, region, name = _layer_name(ctx, request["LayerName"])
         async with self.store.transaction() as tx:  # type: ignore[attr-defined]
-            # Functions keep using a deleted layer version (AWS keeps a copy for them), so its blob stays.
             await db.delete_layer_version(tx, account, region, name, request["VersionNumber"])
 
     def _matches(self, data: dict[str, Any], runtime: str | None, arch: str | None) -> bool:

@@ -194,12 +194,20 @@ async def insert_layer_version(tx: Tx, account: str, region: str, name: str, ver
     )
 
 
-async def get_layer_version(tx: Tx, account: str, region: str, name: str, version: int) -> tuple[dict[str, Any], list[dict[str, Any]], str] | None:
+async def get_layer_version(
+    tx: Tx, account: str, region: str, name: str, version: int, *, deleted: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]], str] | None:
+    """A layer version; one deleted since is found only with ``deleted`` (for the functions using it)."""
     row = await tx.fetchone(
         "SELECT data, policy, revision FROM lambda_layer_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",
         (account, region, name, version),
     )
-    return (json.loads(row[0]), json.loads(row[1]), row[2]) if row else None
+    if row is None:
+        return None
+    data = json.loads(row[0])
+    if data.get("deleted") and not deleted:
+        return None
+    return data, json.loads(row[1]), row[2]
 
 
 async def set_layer_policy(tx: Tx, account: str, region: str, name: str, version: int, policy: list[dict[str, Any]], revision: str) -> None:
@@ -210,10 +218,14 @@ async def set_layer_policy(tx: Tx, account: str, region: str, name: str, version
 
 
 async def delete_layer_version(tx: Tx, account: str, region: str, name: str, version: int) -> None:
-    await tx.execute(
-        "DELETE FROM lambda_layer_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",
-        (account, region, name, version),
-    )
+    """Hide a layer version from the API. Its row stays, marked deleted: functions that use it
+    keep running with it, as AWS keeps a copy for them."""
+    found = await get_layer_version(tx, account, region, name, version)
+    if found is not None:
+        await tx.execute(
+            "UPDATE lambda_layer_versions SET data = ?, policy = '[]' WHERE account = ? AND region = ? AND name = ? AND version = ?",
+            (_dumps({**found[0], "deleted": True}), account, region, name, version),
+        )
 
 
 async def list_layer_versions(tx: Tx, account: str, region: str, name: str | None = None) -> list[tuple[str, int, dict[str, Any]]]:
@@ -223,7 +235,8 @@ async def list_layer_versions(tx: Tx, account: str, region: str, name: str | Non
         sql += " AND name = ?"
         params.append(name)
     rows = await tx.fetchall(sql + " ORDER BY name, version DESC", params)
-    return [(r[0], r[1], json.loads(r[2])) for r in rows]
+    listed = [(r[0], r[1], json.loads(r[2])) for r in rows]
+    return [(n, v, data) for n, v, data in listed if not data.get("deleted")]
 
 
 # --- async invocations --------------------------------------------------------------------

@@ -164,6 +164,27 @@ def test_layers(lam: Any, unique: Any, make_function: Any) -> None:
         make_function(Layers=[v3["LayerVersionArn"].rsplit(":", 1)[0] + ":99"], wait=False)
 
 
+def test_a_deleted_layer_version_keeps_serving_the_functions_that_use_it(lam: Any, unique: Any, make_function: Any) -> None:
+    layer = unique("layer")
+    v1 = lam.publish_layer_version(LayerName=layer, Content={"ZipFile": make_zip({"python/lib.py": "X = 41\n"})})
+    code = python_zip("import lib\n\ndef handler(event, context):\n    return {'x': lib.X + 1}\n")
+    name = make_function(code, Layers=[v1["LayerVersionArn"]])
+    lam.delete_layer_version(LayerName=layer, VersionNumber=1)
+    # A new environment (a configuration change discards the warm ones) still gets the layer.
+    lam.update_function_configuration(FunctionName=name, Description="after the layer's deletion")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+    answer = lam.invoke(FunctionName=name)
+    assert "FunctionError" not in answer and json.loads(answer["Payload"].read()) == {"x": 42}
+    # To everyone else the version is gone.
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_layer_version_by_arn(Arn=v1["LayerVersionArn"])
+    assert lam.list_layer_versions(LayerName=layer)["LayerVersions"] == []
+    assert not [x for x in lam.list_layers()["Layers"] if x["LayerName"] == layer]
+    with pytest.raises(lam.exceptions.ClientError) as excinfo:
+        make_function(Layers=[v1["LayerVersionArn"]], wait=False)
+    assert error_code(excinfo) == "InvalidParameterValueException"
+
+
 def test_versions_and_aliases(lam: Any, make_function: Any) -> None:
     name = make_function()
     latest = lam.get_function_configuration(FunctionName=name)
