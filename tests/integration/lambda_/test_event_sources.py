@@ -343,10 +343,8 @@ def test_unhappy_paths_change_nothing(endpoint: str, lam: Any, recorder: Any, ma
     assert len(lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]) == 1
 
 
-def test_a_mapping_survives_a_restart(server_factory: Any, tmp_path: Path, unique: Any) -> None:
-    server = server_factory(tmp_path / "node").start()
-    ensure_role(server.endpoint)
-    lam, sqs = client_for(server.endpoint, "lambda"), client_for(server.endpoint, "sqs")
+def map_recorder(lam: Any, sqs: Any, unique: Any) -> tuple[str, str, str]:
+    """On a server of a test's own: a work queue mapped to a recorder function; (runs URL, work URL, UUID)."""
     runs_url = sqs.create_queue(QueueName=unique("runs"))["QueueUrl"]
     url = sqs.create_queue(QueueName=unique("work"))["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -355,6 +353,14 @@ def test_a_mapping_survives_a_restart(server_factory: Any, tmp_path: Path, uniqu
                         Code={"ZipFile": python_zip(RECORDER)}, Environment={"Variables": {"RUNS": runs_url}})
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
     uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
+    return runs_url, url, uuid
+
+
+def test_a_mapping_survives_a_restart(server_factory: Any, tmp_path: Path, unique: Any) -> None:
+    server = server_factory(tmp_path / "node").start()
+    ensure_role(server.endpoint)
+    lam, sqs = client_for(server.endpoint, "lambda"), client_for(server.endpoint, "sqs")
+    runs_url, url, uuid = map_recorder(lam, sqs, unique)
     assert enabled(lam, uuid)
     sqs.send_message(QueueUrl=url, MessageBody="before")
     assert [[r["body"] for r in batch] for batch in runs(sqs, runs_url, 1)] == [["before"]]
@@ -373,14 +379,7 @@ def test_two_nodes_share_the_mappings_and_one_takes_over_from_a_dead_one(backend
     first, second = server_factory(tmp_path / "a").start(), server_factory(tmp_path / "b").start()
     ensure_role(first.endpoint)
     lam, sqs = client_for(first.endpoint, "lambda"), client_for(second.endpoint, "sqs")
-    runs_url = sqs.create_queue(QueueName=unique("runs"))["QueueUrl"]
-    url = sqs.create_queue(QueueName=unique("work"))["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    name = unique("fn")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                        Code={"ZipFile": python_zip(RECORDER)}, Environment={"Variables": {"RUNS": runs_url}})
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
-    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
+    runs_url, url, uuid = map_recorder(lam, sqs, unique)
     assert enabled(client_for(second.endpoint, "lambda"), uuid)
 
     for i in range(20):
